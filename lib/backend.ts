@@ -9,7 +9,18 @@
  * - `cpu`: tfjs's plain JavaScript backend, always available.
  *
  * The choice and the reason for it are returned, never printed: the CLI and
- * the notebooks show them.
+ * the notebooks show them. A backend that cannot start never throws here;
+ * the next one in line starts instead and the reason says why, in one line.
+ *
+ * WebGPU is started by this module rather than by tfjs's own start-up code,
+ * for three reasons. It asks the adapter only for the features and limits
+ * the adapter has (tfjs asks for `timestamp-query` and `bgra8unorm-storage`
+ * when listed, and must not fail where they are not). It turns "no adapter"
+ * and "the adapter would not create a device" into a fallback with a
+ * reason, where tfjs would print a warning and leave no backend. And it
+ * starts a device once and reuses it: selecting WebGPU again, or after
+ * switching to another backend, finds the running backend instead of asking
+ * a used adapter for a second device.
  *
  * @module
  */
@@ -22,7 +33,7 @@ export type BackendName = "webgpu" | "wasm" | "cpu";
 export interface BackendReport {
   /** The backend now active. */
   name: BackendName;
-  /** One sentence a user can read: why this backend. */
+  /** One line a user can read: why this backend. */
   reason: string;
   /** The WebGPU adapter's description, when one was found. */
   adapter?: string;
@@ -31,39 +42,226 @@ export interface BackendReport {
 /** How to choose: a backend by name, or "auto" for the fastest available. */
 export type BackendChoice = BackendName | "auto";
 
-/** Describes the WebGPU adapter, or says why there is none. */
-export async function probeWebGpu(): Promise<
-  { ok: true; adapter: string; software: boolean } | { ok: false; why: string }
-> {
-  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
-  if (!gpu) return { ok: false, why: "this runtime has no navigator.gpu" };
-  let adapter: GPUAdapter | null;
-  try {
-    adapter = await gpu.requestAdapter();
-  } catch (error) {
-    return { ok: false, why: `requesting a GPU adapter failed: ${message(error)}` };
-  }
-  if (!adapter) return { ok: false, why: "no GPU adapter was found" };
-  const info = adapter.info;
-  const description = [info?.vendor, info?.device || info?.description]
-    .filter(Boolean).join(" ") || "unnamed adapter";
-  const software = Boolean(
-    (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ||
-      /llvmpipe|swiftshader|software/i.test(description),
-  );
-  return { ok: true, adapter: description, software };
+/**
+ * The part of `navigator.gpu` this module uses. Tests pass a stand-in to
+ * play an adapter that is missing or that fails to create a device.
+ */
+export interface GpuEntry {
+  requestAdapter(
+    options?: GPURequestAdapterOptions,
+  ): Promise<GPUAdapter | null>;
+}
+
+/** Options of {@link selectBackend} and {@link probeWebGpu}. */
+export interface BackendOptions {
+  /**
+   * Where WebGPU adapters come from: `navigator.gpu` when left out, `null`
+   * to act as if the runtime had no WebGPU.
+   */
+  gpu?: GpuEntry | null;
+}
+
+/** An adapter found by {@link probeWebGpu}, or why there is none. */
+export type WebGpuProbe =
+  | { ok: true; adapter: string; software: boolean }
+  | { ok: false; why: string };
+
+/**
+ * Features tfjs's WebGPU backend uses when the device has them: GPU timers
+ * for its profiler, and a storage format for drawing to canvases. Neither
+ * is needed to train.
+ */
+const OPTIONAL_FEATURES: readonly GPUFeatureName[] = [
+  "timestamp-query",
+  "bgra8unorm-storage",
+];
+
+/**
+ * Limits tfjs's WebGPU backend raises to the adapter's maximum: large
+ * images need large buffers and many workgroups.
+ */
+const RAISED_LIMITS = [
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeWorkgroupsPerDimension",
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxComputeWorkgroupSizeX",
+  "maxComputeInvocationsPerWorkgroup",
+] as const;
+
+function defaultGpu(): GpuEntry | null {
+  return (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu ?? null;
 }
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function activateWebGpu(): Promise<void> {
-  await import("@tensorflow/tfjs-backend-webgpu");
-  if (!(await tf.setBackend("webgpu"))) {
-    throw new Error("tfjs could not initialise its webgpu backend");
+/** A readable name: the driver's description, else vendor and device. */
+function describeAdapter(adapter: GPUAdapter): string {
+  const info = adapter.info as Partial<GPUAdapterInfo> | undefined;
+  if (info?.description) return info.description;
+  const parts = [info?.vendor, info?.architecture, info?.device]
+    .filter((part) => part && part !== "0");
+  return parts.join(" ") || "unnamed adapter";
+}
+
+/**
+ * Whether the adapter renders in software. Deno reports it on the adapter's
+ * info; older WebGPU versions on the adapter itself; the name is the last
+ * resort.
+ */
+function isSoftwareAdapter(adapter: GPUAdapter, description: string): boolean {
+  const info = adapter.info as { isFallbackAdapter?: boolean } | undefined;
+  const legacy = adapter as unknown as { isFallbackAdapter?: boolean };
+  return Boolean(
+    info?.isFallbackAdapter || legacy.isFallbackAdapter ||
+      /llvmpipe|lavapipe|swiftshader|software/i.test(description),
+  );
+}
+
+async function requestAdapter(
+  gpu: GpuEntry,
+): Promise<{ adapter: GPUAdapter } | { why: string }> {
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  } catch (error) {
+    return { why: `requesting a GPU adapter failed: ${message(error)}` };
   }
-  await tf.ready();
+  if (!adapter) return { why: "no GPU adapter was found" };
+  return { adapter };
+}
+
+/** Describes the WebGPU adapter, or says why there is none. */
+export async function probeWebGpu(
+  options: BackendOptions = {},
+): Promise<WebGpuProbe> {
+  const gpu = options.gpu === undefined ? defaultGpu() : options.gpu;
+  if (!gpu) return { ok: false, why: "this runtime has no navigator.gpu" };
+  const found = await requestAdapter(gpu);
+  if (!("adapter" in found)) return { ok: false, why: found.why };
+  const adapter = describeAdapter(found.adapter);
+  return {
+    ok: true,
+    adapter,
+    software: isSoftwareAdapter(found.adapter, adapter),
+  };
+}
+
+/**
+ * What to ask the adapter for: tfjs's optional features where the adapter
+ * has them, and its raised limits at the adapter's values.
+ */
+export function deviceRequest(adapter: GPUAdapter): GPUDeviceDescriptor {
+  const requiredFeatures = OPTIONAL_FEATURES
+    .filter((feature) => adapter.features.has(feature));
+  const requiredLimits: Record<string, number> = {};
+  for (const name of RAISED_LIMITS) {
+    const value = (adapter.limits as unknown as Record<string, unknown>)[name];
+    if (typeof value === "number") requiredLimits[name] = value;
+  }
+  return { requiredFeatures, requiredLimits };
+}
+
+/** A device made for tfjs, with the adapter's description. */
+interface OpenedDevice {
+  device: GPUDevice;
+  adapterInfo: GPUAdapterInfo;
+  description: string;
+  software: boolean;
+}
+
+async function openDevice(
+  gpu: GpuEntry,
+): Promise<{ opened: OpenedDevice } | { why: string }> {
+  const found = await requestAdapter(gpu);
+  if (!("adapter" in found)) return { why: found.why };
+  const { adapter } = found;
+  const description = describeAdapter(adapter);
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice(deviceRequest(adapter));
+  } catch (error) {
+    return {
+      why: `adapter "${description}" failed to create a device: ${
+        message(error)
+      }`,
+    };
+  }
+  return {
+    opened: {
+      device,
+      adapterInfo: adapter.info,
+      description,
+      software: isSoftwareAdapter(adapter, description),
+    },
+  };
+}
+
+function softwareWhy(description: string): string {
+  return `adapter "${description}" is a software renderer, slower than ` +
+    "the CPU paths (choose webgpu by name to use it anyway)";
+}
+
+/** The adapter behind the running tfjs WebGPU backend, if one runs. */
+let running:
+  | { description: string; software: boolean; gpu: GpuEntry }
+  | undefined;
+
+/** Whether tfjs still holds the WebGPU backend started from `gpu`. */
+function webGpuBackendIsLive(gpu: GpuEntry | null): boolean {
+  const registry = (tf.engine() as unknown as {
+    registry: Record<string, unknown>;
+  }).registry;
+  return running !== undefined && running.gpu === gpu &&
+    registry["webgpu"] !== undefined;
+}
+
+/**
+ * Starts tfjs's WebGPU backend on a device opened here, or reuses the one
+ * already running. Returns the adapter's description, or why it failed.
+ */
+async function activateWebGpu(
+  gpu: GpuEntry | null,
+  allowSoftware: boolean,
+): Promise<
+  { description: string; software: boolean } | { why: string }
+> {
+  if (webGpuBackendIsLive(gpu)) {
+    if (running!.software && !allowSoftware) {
+      return { why: softwareWhy(running!.description) };
+    }
+    await tf.setBackend("webgpu");
+    return running!;
+  }
+  if (!gpu) return { why: "this runtime has no navigator.gpu" };
+  const opened = await openDevice(gpu);
+  if (!("opened" in opened)) return opened;
+  const { device, adapterInfo, description, software } = opened.opened;
+  if (software && !allowSoftware) {
+    device.destroy();
+    return { why: softwareWhy(description) };
+  }
+
+  // Importing the package registers its kernels, and its own start-up code
+  // when navigator.gpu exists. That start-up code is replaced by one that
+  // hands over the device opened above.
+  const { WebGPUBackend } = await import("@tensorflow/tfjs-backend-webgpu");
+  if (tf.findBackendFactory("webgpu")) tf.removeBackend("webgpu");
+  tf.registerBackend("webgpu", () => new WebGPUBackend(device, adapterInfo), 3);
+  let started = false;
+  try {
+    started = await tf.setBackend("webgpu");
+  } catch (error) {
+    return { why: `tfjs's WebGPU backend failed to start: ${message(error)}` };
+  }
+  if (!started) {
+    tf.removeBackend("webgpu");
+    return { why: "tfjs's WebGPU backend failed to start" };
+  }
+  running = { description, software, gpu };
+  return running;
 }
 
 async function activateWasm(): Promise<void> {
@@ -86,7 +284,8 @@ async function activateCpu(): Promise<void> {
  *
  * With "auto": WebGPU on a hardware adapter, else wasm, else cpu. A backend
  * asked for by name that cannot start falls back the same way, and the
- * reason says so.
+ * reason says so in one line. Calling it again, with the same or another
+ * choice, is safe: a WebGPU backend already running is reused.
  *
  * ```ts
  * import { selectBackend } from "./backend.ts";
@@ -96,39 +295,36 @@ async function activateCpu(): Promise<void> {
  */
 export async function selectBackend(
   choice: BackendChoice = "auto",
+  options: BackendOptions = {},
 ): Promise<BackendReport> {
   const notes: string[] = [];
   if (choice === "webgpu" || choice === "auto") {
-    const probe = await probeWebGpu();
-    if (probe.ok && (choice === "webgpu" || !probe.software)) {
-      try {
-        await activateWebGpu();
-        const kind = probe.software ? "software" : "hardware";
-        return {
-          name: "webgpu",
-          adapter: probe.adapter,
-          reason: `WebGPU on ${kind} adapter "${probe.adapter}"`,
-        };
-      } catch (error) {
-        notes.push(`WebGPU failed to start (${message(error)})`);
-      }
-    } else if (probe.ok) {
-      notes.push(
-        `WebGPU adapter "${probe.adapter}" is a software renderer, slower than the CPU paths`,
-      );
-    } else {
-      notes.push(`WebGPU unavailable: ${probe.why}`);
+    const gpu = options.gpu === undefined ? defaultGpu() : options.gpu;
+    const result = await activateWebGpu(gpu, choice === "webgpu");
+    if ("description" in result) {
+      const kind = result.software ? "software" : "hardware";
+      return {
+        name: "webgpu",
+        adapter: result.description,
+        reason: `WebGPU on ${kind} adapter "${result.description}"`,
+      };
     }
+    notes.push(`WebGPU unavailable: ${result.why}`);
   }
   if (choice !== "cpu") {
     try {
       await activateWasm();
-      return { name: "wasm", reason: [...notes, "using wasm (SIMD)"].join("; ") };
+      return {
+        name: "wasm",
+        reason: [...notes, "using wasm (SIMD)"].join("; "),
+      };
     } catch (error) {
       notes.push(`wasm failed to start (${message(error)})`);
     }
   }
   await activateCpu();
-  const reason = choice === "cpu" ? "cpu backend requested" : [...notes, "using cpu"].join("; ");
+  const reason = choice === "cpu"
+    ? "cpu backend requested"
+    : [...notes, "using cpu"].join("; ");
   return { name: "cpu", reason };
 }
