@@ -1,13 +1,9 @@
 /**
- * Kernels tfjs's wasm backend lacks for training. Filled in by the kernels
- * work; until then the wasm backend can run inference only.
+ * Kernels tfjs lacks for training, or ships too slowly to train with.
+ *
+ * - {@link registerWasmTrainingKernels}: the convolution gradients of the
+ *   wasm backend, composed from its XNNPACK convolution.
  *
  * @module
  */
-
-/** Registers the wasm training kernels (idempotent). */
-export function registerWasmTrainingKernels(): void {
-  throw new Error(
-    "Limitation: the wasm training kernels are not registered yet; use --backend cpu",
-  );
-}
+export { registerWasmTrainingKernels } from "./wasm.ts";
