@@ -54,9 +54,15 @@ export interface BlockOptions {
   activation?: Activation;
 }
 
-function activate(x: Symbolic, activation: Activation, name?: string): Symbolic {
+function activate(
+  x: Symbolic,
+  activation: Activation,
+  name?: string,
+): Symbolic {
   if (activation === "relu") {
-    return tf.layers.reLU({ name: name && `${name}_relu` }).apply(x) as Symbolic;
+    return tf.layers.reLU({ name: name && `${name}_relu` }).apply(
+      x,
+    ) as Symbolic;
   }
   if (activation === "leakyRelu") {
     return tf.layers.leakyReLU({ alpha: 0.2, name: name && `${name}_lrelu` })
@@ -67,7 +73,9 @@ function activate(x: Symbolic, activation: Activation, name?: string): Symbolic 
 
 function normalize(x: Symbolic, norm: boolean, name?: string): Symbolic {
   if (!norm) return x;
-  return new InstanceNorm({ name: name && `${name}_norm` }).apply(x) as Symbolic;
+  return new InstanceNorm({ name: name && `${name}_norm` }).apply(
+    x,
+  ) as Symbolic;
 }
 
 /**
@@ -135,7 +143,10 @@ export function residualBlock(
     y = normalize(y, true, partName);
     if (part === "a") y = activate(y, "relu", partName);
   }
-  return tf.layers.add({ name: name && `${name}_skip` }).apply([x, y]) as Symbolic;
+  return tf.layers.add({ name: name && `${name}_skip` }).apply([
+    x,
+    y,
+  ]) as Symbolic;
 }
 
 /**

@@ -67,7 +67,10 @@ export function createDiscriminator(
 /** Kernel size and stride of each convolution of a PatchGAN. */
 function patchLayers(layers: number): Array<{ kernel: 4; stride: 1 | 2 }> {
   return [
-    ...Array.from({ length: layers }, () => ({ kernel: 4 as const, stride: 2 as const })),
+    ...Array.from(
+      { length: layers },
+      () => ({ kernel: 4 as const, stride: 2 as const }),
+    ),
     { kernel: 4, stride: 1 },
     { kernel: 4, stride: 1 },
   ];

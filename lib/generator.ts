@@ -56,7 +56,10 @@ export function createGenerator(options: GeneratorOptions): tf.LayersModel {
     name: `${name}_input`,
   });
 
-  let x: Symbolic = new ReflectionPad2D({ padding: 3, name: `${name}_stem_pad` })
+  let x: Symbolic = new ReflectionPad2D({
+    padding: 3,
+    name: `${name}_stem_pad`,
+  })
     .apply(input) as Symbolic;
   x = tf.layers.conv2d({
     filters,

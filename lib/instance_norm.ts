@@ -52,17 +52,34 @@ export class InstanceNorm extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape =
+      (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const channels = shape[shape.length - 1];
     if (channels == null) {
-      throw new Error(`InstanceNorm needs a known channel count, got shape ${JSON.stringify(shape)}`);
+      throw new Error(
+        `InstanceNorm needs a known channel count, got shape ${
+          JSON.stringify(shape)
+        }`,
+      );
     }
-    this.gamma = this.addWeight("gamma", [channels], "float32", tf.initializers.ones());
-    this.beta = this.addWeight("beta", [channels], "float32", tf.initializers.zeros());
+    this.gamma = this.addWeight(
+      "gamma",
+      [channels],
+      "float32",
+      tf.initializers.ones(),
+    );
+    this.beta = this.addWeight(
+      "beta",
+      [channels],
+      "float32",
+      tf.initializers.zeros(),
+    );
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+  override computeOutputShape(
+    inputShape: tf.Shape | tf.Shape[],
+  ): tf.Shape | tf.Shape[] {
     return inputShape;
   }
 

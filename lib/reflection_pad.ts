@@ -120,7 +120,9 @@ export class ReflectionPad2D extends tf.layers.Layer {
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const [batch, height, width, channels] =
       (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const grow = (n: number | null) => (n == null ? null : n + 2 * this.padding);
+    const grow = (
+      n: number | null,
+    ) => (n == null ? null : n + 2 * this.padding);
     return [batch, grow(height), grow(width), channels];
   }
 
