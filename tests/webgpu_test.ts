@@ -287,6 +287,38 @@ for (const opCase of OP_CASES) {
   });
 }
 
+// tfjs's WebGPU backend has two kernels for the input gradient of a
+// convolution (which is also the transposed convolution): a direct loop by
+// default, and a matrix-multiply form that may be faster on a real GPU. The
+// benchmark tries both, so both are checked.
+const CONVOLUTIONS = OP_CASES.filter((c) => /conv2d/i.test(c.name));
+
+for (const opCase of CONVOLUTIONS) {
+  Deno.test(
+    `webgpu matches cpu with matrix-multiply input gradients: ${opCase.name}`,
+    testOptions,
+    async () => {
+      await startWebGpu();
+      const flag = "WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE";
+      const expected = await runOn("cpu", opCase);
+      tf.env().set(flag, false);
+      try {
+        const actual = await runOn("webgpu", opCase);
+        assertClose(actual.output, expected.output, `${opCase.name} output`);
+        expected.gradients.forEach((gradient, i) =>
+          assertClose(
+            actual.gradients[i],
+            gradient,
+            `${opCase.name} gradient of input ${i}`,
+          )
+        );
+      } finally {
+        tf.env().set(flag, true);
+      }
+    },
+  );
+}
+
 Deno.test("webgpu matches cpu: Adam updates", testOptions, async () => {
   await startWebGpu();
   const input = x([4, 3], 31);
