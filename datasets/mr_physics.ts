@@ -30,7 +30,7 @@
  *
  * @module
  */
-import { SeededRandom } from "../lib/random.ts";
+import type { SeededRandom } from "../lib/random.ts";
 
 /** Tissue labels of a phantom's tissue map. */
 export const Tissue = {
