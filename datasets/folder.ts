@@ -342,6 +342,7 @@ export async function openImageFolderDataset(
         loadA: loader(files.trainA, channelsA, true),
         loadB: loader(files.trainB, channelsB, true),
       }, batchOptions),
-    testImages: (domain, count) => domain === "A" ? testA(count) : testB(count),
+    testImages: async (domain, count) =>
+      await (domain === "A" ? testA(count) : testB(count)),
   };
 }

@@ -171,7 +171,8 @@ export function createMriPhantomDataset(
         loadA: load(TRAIN_A, "A"),
         loadB: load(TRAIN_B, "B"),
       }, batchOptions),
-    testImages: (domain, count) => load(TEST, domain)(testIndices(count)),
+    testImages: async (domain, count) =>
+      await load(TEST, domain)(testIndices(count)),
     testPairs: async (count): Promise<UnpairedBatch> => {
       const indices = testIndices(count);
       return {

@@ -696,16 +696,16 @@ export async function openNiftiDataset(
       (_, k) => Math.floor((k * domain.slices.length) / count),
     );
   };
-  const testImages = (domain: "A" | "B", count: number): Promise<Images> => {
+  const testImages = async (
+    domain: "A" | "B",
+    count: number,
+  ): Promise<Images> => {
     const source = domain === "A" ? testA : testB;
     const picks = spread(source, count, `test${domain}`);
     if (picks.length === 0) {
-      return Promise.resolve({
-        data: new Float32Array(0),
-        shape: [0, size, size, 1],
-      });
+      return { data: new Float32Array(0), shape: [0, size, size, 1] };
     }
-    return loader(source, false)(picks);
+    return await loader(source, false)(picks);
   };
 
   const dataset: NiftiDataset = {
