@@ -1,0 +1,79 @@
+/**
+ * Every lesson's checks, in course order, and how a command-line name
+ * picks lessons and exercises.
+ *
+ * @module
+ */
+import type { Exercise, Lesson } from "./harness.ts";
+import { lesson as lesson02 } from "./02-building-blocks.ts";
+
+/** The course, in order. */
+export const LESSONS: readonly Lesson[] = [lesson02];
+
+/** One exercise of one lesson. */
+export interface Selected {
+  lesson: Lesson;
+  exercise: Exercise;
+}
+
+/**
+ * The exercises a name selects: a lesson number ("02" or "2"), a lesson
+ * slug ("02-building-blocks"), an exercise id ("instance-norm"), or
+ * "lesson/exercise" ("02/instance-norm"). Throws with the valid names when
+ * nothing matches.
+ */
+export function selectExercises(name: string): Selected[] {
+  const wanted = name.trim().toLowerCase().replace(/_/g, "-").replace(
+    /\.ts$/,
+    "",
+  );
+  const [lessonPart, exercisePart] = wanted.includes("/")
+    ? wanted.split("/", 2)
+    : [wanted, undefined];
+  const lessonMatches = (lesson: Lesson, part: string) =>
+    part === lesson.id || part === String(Number(lesson.id)) ||
+    part === lesson.slug || lesson.slug.endsWith(`-${part}`) &&
+      part.length > 3;
+  const all = LESSONS.flatMap((lesson) =>
+    lesson.exercises.map((exercise) => ({ lesson, exercise }))
+  );
+  let selected: Selected[];
+  if (exercisePart !== undefined) {
+    selected = all.filter(({ lesson, exercise }) =>
+      lessonMatches(lesson, lessonPart) && exercise.id === exercisePart
+    );
+  } else {
+    selected = all.filter(({ lesson }) => lessonMatches(lesson, wanted));
+    if (selected.length === 0) {
+      selected = all.filter(({ exercise }) =>
+        exercise.id === wanted ||
+        exercise.file.replace(/\.ts$/, "").replace(/_/g, "-") === wanted
+      );
+    }
+  }
+  if (selected.length === 0) {
+    throw new RangeError(
+      `No lesson or exercise named "${name}"; expected one of: ${
+        LESSONS.map((lesson) =>
+          `${lesson.id} (${lesson.exercises.map((e) => e.id).join(", ")})`
+        ).join("; ")
+      }`,
+    );
+  }
+  return selected;
+}
+
+/** The student file of an exercise, relative to the repository root. */
+export function exercisePath(selected: Selected): string {
+  return `lessons/exercises/${selected.lesson.slug}/${selected.exercise.file}`;
+}
+
+/** The reference solution of an exercise, relative to the repository root. */
+export function solutionPath(selected: Selected): string {
+  return `lessons/solutions/${selected.lesson.slug}/${selected.exercise.file}`;
+}
+
+/** The repository root, as an absolute path ending in "/". */
+export const REPOSITORY_ROOT: string = decodeURIComponent(
+  new URL("../../", import.meta.url).pathname,
+);
