@@ -183,7 +183,7 @@ export async function expectClose(
     throw new Hint(`${what}: expected a tensor, got ${describe(got)}`);
   }
   const sameShape = got.shape.length === expected.shape.length &&
-    got.shape.every((n, i) => n === expected.shape[i]);
+    got.shape.every((n: number, i: number) => n === expected.shape[i]);
   if (!sameShape) {
     throw new Hint(
       `${what}: expected shape ${formatShape(expected.shape)}, got ${
