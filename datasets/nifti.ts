@@ -143,34 +143,25 @@ export function parseNifti(bytes: Uint8Array, path: string): NiftiVolume {
     raw.byteOffset,
     raw.byteOffset + raw.byteLength,
   ) as ArrayBuffer;
-  if (raw.length < 348 || !nifti.isNIFTI(buffer)) {
-    const sizeofHeader = raw.length >= 4
-      ? new DataView(buffer).getInt32(0, true)
-      : undefined;
-    throw new NiftiError(
+  const wrongHeader = () => {
+    const found = raw.length < 348
+      ? `only ${raw.length} bytes`
+      : `sizeof_hdr ${new DataView(buffer).getInt32(0, true)} and magic ${
+        JSON.stringify(
+          new TextDecoder().decode(raw.subarray(344, 348)).replace(/\0/g, ""),
+        )
+      }`;
+    return new NiftiError(
       path,
-      `expected a NIfTI-1 or NIfTI-2 header (sizeof_hdr 348 or 540, magic "n+1" or "n+2"), got ${
-        raw.length < 348
-          ? `only ${raw.length} bytes`
-          : `sizeof_hdr ${sizeofHeader} and magic ${
-            JSON.stringify(
-              new TextDecoder().decode(raw.subarray(344, 348)).replace(
-                /\0/g,
-                "",
-              ),
-            )
-          }`
-      }`,
+      `expected a NIfTI-1 or NIfTI-2 header (sizeof_hdr 348 or 540, magic "n+1" or "n+2"), got ${found}`,
     );
-  }
+  };
+  if (raw.length < 348 || !nifti.isNIFTI(buffer)) throw wrongHeader();
   let header: nifti.NIFTI1 | nifti.NIFTI2;
   try {
     header = nifti.readHeader(buffer);
-  } catch (error) {
-    throw new NiftiError(
-      path,
-      `unreadable header (${error instanceof Error ? error.message : error})`,
-    );
+  } catch {
+    throw wrongHeader();
   }
   const rank = header.dims[0];
   const [nx, ny, nz] = [1, 2, 3].map((k) => (k <= rank ? header.dims[k] : 1));
