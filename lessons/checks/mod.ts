@@ -6,9 +6,11 @@
  */
 import type { Exercise, Lesson } from "./harness.ts";
 import { lesson as lesson02 } from "./02-building-blocks.ts";
+import { lesson as lesson04 } from "./04-losses.ts";
+import { lesson as lesson05 } from "./05-training-step.ts";
 
 /** The course, in order. */
-export const LESSONS: readonly Lesson[] = [lesson02];
+export const LESSONS: readonly Lesson[] = [lesson02, lesson04, lesson05];
 
 /** One exercise of one lesson. */
 export interface Selected {
