@@ -1,0 +1,52 @@
+/**
+ * Argument parsers shared by the commands: each turns a flag's text into a
+ * value or throws commander's InvalidArgumentError with what was expected.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from "commander";
+
+/** A whole number >= `least`. */
+export function integer(least: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (
+      !/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) ||
+      value < least
+    ) {
+      throw new InvalidArgumentError(
+        `expected a whole number >= ${least}, got "${text}"`,
+      );
+    }
+    return value;
+  };
+}
+
+/** A finite number >= 0. */
+export function nonNegative(text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError(`expected a number >= 0, got "${text}"`);
+  }
+  return value;
+}
+
+/** A positive multiple of 4 (an image size). */
+export function imageSize(text: string): number {
+  const value = integer(4)(text);
+  if (value % 4 !== 0) {
+    const below = Math.floor(value / 4) * 4;
+    throw new InvalidArgumentError(
+      `image sizes must be multiples of 4, got ${value}; nearest valid: ${below} or ${
+        below + 4
+      }`,
+    );
+  }
+  return value;
+}
+
+/** Whether this process may write to `path` (without asking). */
+export async function canWrite(path: string): Promise<boolean> {
+  const status = await Deno.permissions.query({ name: "write", path });
+  return status.state === "granted";
+}
