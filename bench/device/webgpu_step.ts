@@ -119,6 +119,9 @@ for (let step = 0; step < total; step++) {
   const before = performance.now();
   lossG = (await model.trainStep(realA, realB)).lossG;
   times.push((performance.now() - before) / 1000);
+  // Progress on stderr, so that a run stopped by its time limit still
+  // leaves its step times in the log.
+  console.error(JSON.stringify({ step, seconds: times.at(-1) }));
 }
 const timed = times.slice(1 + options.warmup);
 console.log(JSON.stringify({
