@@ -6,6 +6,9 @@
  *   for by name: it is correct but far slower than the CPU paths.
  * - `wasm`: tfjs's WebAssembly backend (XNNPACK, SIMD), with the training
  *   kernels it lacks registered from `kernels/`.
+ * - `native`: tfjs's cpu backend with its convolutions in C (compiled here
+ *   with gcc, AVX2/FMA, all cores) called through FFI; needs `--allow-ffi`,
+ *   and `--allow-run` for the first compile. See `kernels/native.ts`.
  * - `cpu`: tfjs's plain JavaScript backend, always available.
  *
  * The choice and the reason for it are returned, never printed: the CLI and
@@ -27,7 +30,7 @@
 import { tf } from "./tf.ts";
 
 /** Backends this project can run on. */
-export type BackendName = "webgpu" | "wasm" | "cpu";
+export type BackendName = "webgpu" | "native" | "wasm" | "cpu";
 
 /** What was chosen and why. */
 export interface BackendReport {
@@ -274,6 +277,19 @@ async function activateWasm(): Promise<void> {
   await tf.ready();
 }
 
+async function activateNative(): Promise<{ threads: number } | { why: string }> {
+  const { registerNativeBackend, NATIVE_BACKEND } = await import(
+    "./kernels/native.ts"
+  );
+  const status = await registerNativeBackend();
+  if (!status.ok) return { why: status.why };
+  if (!(await tf.setBackend(NATIVE_BACKEND))) {
+    return { why: "tfjs could not initialise the native backend" };
+  }
+  await tf.ready();
+  return { threads: status.threads };
+}
+
 async function activateCpu(): Promise<void> {
   await tf.setBackend("cpu");
   await tf.ready();
@@ -282,7 +298,8 @@ async function activateCpu(): Promise<void> {
 /**
  * Activates a backend and reports which one runs and why.
  *
- * With "auto": WebGPU on a hardware adapter, else wasm, else cpu. A backend
+ * With "auto": WebGPU on a hardware adapter, else native, else wasm, else
+ * cpu. A backend
  * asked for by name that cannot start falls back the same way, and the
  * reason says so in one line. Calling it again, with the same or another
  * choice, is safe: a WebGPU backend already running is reused.
@@ -310,6 +327,19 @@ export async function selectBackend(
       };
     }
     notes.push(`WebGPU unavailable: ${result.why}`);
+  }
+  if (choice === "native" || choice === "auto") {
+    const result = await activateNative();
+    if ("threads" in result) {
+      return {
+        name: "native",
+        reason: [
+          ...notes,
+          `using native C kernels (AVX2/FMA, ${result.threads} threads)`,
+        ].join("; "),
+      };
+    }
+    notes.push(`native kernels unavailable: ${result.why}`);
   }
   if (choice !== "cpu") {
     try {

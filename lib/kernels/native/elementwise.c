@@ -1,0 +1,104 @@
+/*
+ * Memory-bound kernels for the native backend: the broadcasting arithmetic,
+ * reductions and index shuffles (slice, reverse, pads, transpose) that
+ * instance norm, reflection padding and their gradients are made of.
+ * tfjs's cpu backend runs these in JavaScript, with per-element index
+ * arithmetic on its broadcasting paths; here they are plain loops over
+ * [d0, d1, d2, d3] with a stride per operand and axis (0 = broadcast).
+ */
+#include <omp.h>
+#include <stdlib.h>
+
+#define PARALLEL_FROM (1L << 16)
+
+enum { OP_ADD = 1, OP_SUB = 2, OP_MUL = 3, OP_DIV = 4 };
+
+/* out[i] = a[i . sa] op b[i . sb] over shape d, out contiguous. */
+void cg_binary4(int op, const int *d, const float *a, const int *sa,
+                const float *b, const int *sb, float *out) {
+  long total = (long)d[0] * d[1] * d[2] * d[3];
+  long outer = (long)d[0] * d[1];
+#pragma omp parallel for schedule(static) if (total >= PARALLEL_FROM)
+  for (long q = 0; q < outer; q++) {
+    long i0 = q / d[1], i1 = q % d[1];
+    const float *pa = a + i0 * sa[0] + i1 * sa[1];
+    const float *pb = b + i0 * sb[0] + i1 * sb[1];
+    float *po = out + q * d[2] * d[3];
+    for (long i2 = 0; i2 < d[2]; i2++) {
+      const float *ra = pa + i2 * sa[2], *rb = pb + i2 * sb[2];
+      float *ro = po + i2 * d[3];
+      long s3a = sa[3], s3b = sb[3];
+      switch (op) {
+        case OP_ADD:
+          for (long i = 0; i < d[3]; i++) ro[i] = ra[i * s3a] + rb[i * s3b];
+          break;
+        case OP_SUB:
+          for (long i = 0; i < d[3]; i++) ro[i] = ra[i * s3a] - rb[i * s3b];
+          break;
+        case OP_MUL:
+          for (long i = 0; i < d[3]; i++) ro[i] = ra[i * s3a] * rb[i * s3b];
+          break;
+        default:
+          for (long i = 0; i < d[3]; i++) ro[i] = ra[i * s3a] / rb[i * s3b];
+      }
+    }
+  }
+}
+
+/*
+ * out[i0, i1, i2, i3] = a[m0[i0] + m1[i1] + m2[i2] + m3[i3]], or `fill`
+ * where any map entry is negative. maps holds m0..m3 one after another.
+ */
+void cg_gather4(const int *d, const float *a, const int *maps, float *out,
+                float fill) {
+  const int *m0 = maps, *m1 = m0 + d[0], *m2 = m1 + d[1], *m3 = m2 + d[2];
+  long total = (long)d[0] * d[1] * d[2] * d[3];
+  long outer = (long)d[0] * d[1];
+#pragma omp parallel for schedule(static) if (total >= PARALLEL_FROM)
+  for (long q = 0; q < outer; q++) {
+    long i0 = q / d[1], i1 = q % d[1];
+    float *po = out + q * d[2] * d[3];
+    if (m0[i0] < 0 || m1[i1] < 0) {
+      for (long i = 0; i < (long)d[2] * d[3]; i++) po[i] = fill;
+      continue;
+    }
+    long base = (long)m0[i0] + m1[i1];
+    for (long i2 = 0; i2 < d[2]; i2++) {
+      float *ro = po + i2 * d[3];
+      if (m2[i2] < 0) {
+        for (long i = 0; i < d[3]; i++) ro[i] = fill;
+        continue;
+      }
+      const float *ra = a + base + m2[i2];
+      for (long i = 0; i < d[3]; i++) {
+        ro[i] = m3[i] < 0 ? fill : ra[m3[i]];
+      }
+    }
+  }
+}
+
+/*
+ * out[i . so] += a[i] over shape d (a contiguous), with so = 0 on the
+ * reduced axes; `size` is the output's length. Sums in double.
+ */
+void cg_sum4(const int *d, const float *a, const int *so, float *out,
+             int size, float scale) {
+  double *acc = calloc(size, sizeof(double));
+  long n = 0;
+  for (long i0 = 0; i0 < d[0]; i0++)
+    for (long i1 = 0; i1 < d[1]; i1++)
+      for (long i2 = 0; i2 < d[2]; i2++) {
+        double *r = acc + i0 * so[0] + i1 * so[1] + i2 * so[2];
+        const float *ra = a + n;
+        if (so[3] == 0) {
+          double s = 0;
+          for (long i = 0; i < d[3]; i++) s += ra[i];
+          r[0] += s;
+        } else {
+          for (long i = 0; i < d[3]; i++) r[i * so[3]] += ra[i];
+        }
+        n += d[3];
+      }
+  for (int i = 0; i < size; i++) out[i] = (float)(acc[i] * scale);
+  free(acc);
+}

@@ -1,0 +1,154 @@
+/**
+ * The native backend (C kernels through FFI) against tfjs's cpu backend:
+ * every convolution shape the CycleGAN uses, forward and backward, the
+ * memory-bound ops it replaces, and a whole small generator +
+ * discriminator gradient. Where gcc or FFI is missing, the test checks that
+ * the backend says so instead.
+ */
+import assert from "node:assert/strict";
+import { tf } from "../lib/tf.ts";
+import "../lib/reflection_pad.ts";
+import { registerNativeBackend } from "../lib/kernels/native.ts";
+import {
+  cycleGanConvCases,
+  relativeError,
+  runConvCase,
+} from "../lib/kernels/check.ts";
+import { createGenerator } from "../lib/generator.ts";
+import { createDiscriminator } from "../lib/discriminator.ts";
+
+const TOLERANCE = 1e-4;
+const status = await registerNativeBackend();
+const hasCompiler = await new Deno.Command("gcc", { args: ["--version"] })
+  .output().then((o) => o.success, () => false);
+
+Deno.test("the native backend starts wherever gcc is available", () => {
+  if (hasCompiler) {
+    assert.ok(status.ok, status.ok ? "" : status.why);
+  } else {
+    assert.ok(!status.ok && /gcc/.test(status.why));
+  }
+});
+
+async function onBoth<T>(f: () => Promise<T>): Promise<[T, T]> {
+  await tf.setBackend("cpu");
+  const expected = await f();
+  await tf.setBackend("native");
+  const actual = await f();
+  return [actual, expected];
+}
+
+Deno.test({
+  name: "native convolutions match the cpu backend on every model shape",
+  ignore: !status.ok,
+  fn: async () => {
+    for (const c of cycleGanConvCases()) {
+      const [actual, expected] = await onBoth(() => runConvCase(c));
+      for (const part of ["y", "dx", "dFilter"] as const) {
+        const error = relativeError(actual[part], expected[part]);
+        assert.ok(
+          error <= TOLERANCE,
+          `${c.name}: ${part} differs from cpu by ${error.toExponential(2)}`,
+        );
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "native memory-bound ops match the cpu backend",
+  ignore: !status.ok,
+  fn: async () => {
+    const x = () => tf.linspace(-3, 5, 2 * 5 * 6 * 3).reshape([2, 5, 6, 3]);
+    const cases: Array<[string, () => tf.Tensor]> = [
+      ["add per image and channel", () => tf.add(x(), tf.ones([2, 1, 1, 3]))],
+      ["sub per channel", () => tf.sub(tf.range(1, 4), x())],
+      ["mul by scalar", () => tf.mul(x(), tf.scalar(-1.5))],
+      ["mul same shape", () => tf.mul(x(), x())],
+      [
+        "div per pixel",
+        () => tf.div(x(), tf.range(1, 31).reshape([1, 5, 6, 1])),
+      ],
+      ["mean over height and width", () => tf.mean(x(), [1, 2], true)],
+      ["sum over everything", () => tf.sum(x())],
+      ["sum over batch", () => tf.sum(x(), 0)],
+      ["slice", () => tf.slice(x(), [1, 1, 2, 0], [1, 3, -1, 2])],
+      ["reverse", () => tf.reverse(x(), [1, 2])],
+      [
+        "reflect pad",
+        () => tf.mirrorPad(x(), [[0, 0], [2, 2], [3, 1], [0, 0]], "reflect"),
+      ],
+      [
+        "symmetric pad",
+        () => tf.mirrorPad(x(), [[0, 0], [1, 2], [2, 0], [0, 0]], "symmetric"),
+      ],
+      ["zero pad", () => tf.pad(x(), [[0, 0], [1, 2], [0, 3], [1, 0]], 0.5)],
+      ["transpose", () => tf.transpose(x(), [3, 1, 2, 0])],
+      ["2-D add", () => tf.add(tf.ones([4, 3]), tf.range(0, 3))],
+    ];
+    for (const [name, op] of cases) {
+      const [actual, expected] = await onBoth(() =>
+        tf.tidy(op).data() as Promise<Float32Array>
+      );
+      const [actualShape, expectedShape] = await onBoth(() =>
+        Promise.resolve(tf.tidy(() => op().shape))
+      );
+      assert.deepEqual(actualShape, expectedShape, name);
+      assert.ok(relativeError(actual, expected) <= 1e-6, name);
+    }
+  },
+});
+
+Deno.test({
+  name: "a generator + discriminator gradient on native matches cpu",
+  ignore: !status.ok,
+  fn: async () => {
+    await tf.setBackend("cpu");
+    const generator = createGenerator({
+      inputChannels: 1,
+      outputChannels: 3,
+      filters: 4,
+      residualBlocks: 1,
+      seed: 3,
+    });
+    const discriminator = createDiscriminator({ inputChannels: 3, filters: 4 });
+    const image = new Float32Array(2 * 32 * 32).map((_, i) =>
+      Math.sin(i * 0.37)
+    );
+    const [actual, expected] = await onBoth(async () => {
+      const x = tf.tensor4d(image, [2, 32, 32, 1]);
+      const { value, grads } = tf.variableGrads(() =>
+        tf.mean(
+          tf.square(discriminator.apply(generator.apply(x)) as tf.Tensor),
+        ) as tf.Scalar
+      );
+      const out = new Map<string, Float32Array>();
+      out.set("loss", await value.data() as Float32Array);
+      for (const [name, g] of Object.entries(grads)) {
+        out.set(name, await g.data() as Float32Array);
+      }
+      tf.dispose([x, value, ...Object.values(grads)]);
+      return out;
+    });
+    assert.equal(actual.size, expected.size);
+    for (const [name, values] of expected) {
+      const error = relativeError(actual.get(name)!, values);
+      assert.ok(error <= 1e-3, `${name}: differs from cpu by ${error}`);
+    }
+    generator.dispose();
+    discriminator.dispose();
+  },
+});
+
+Deno.test({
+  name: "native kernels leave no tensors behind",
+  ignore: !status.ok,
+  fn: async () => {
+    await tf.setBackend("native");
+    const [c] = cycleGanConvCases().filter((c) => c.kind === "transpose");
+    await runConvCase(c);
+    const before = tf.memory().numTensors;
+    await runConvCase(c);
+    assert.equal(tf.memory().numTensors, before);
+  },
+});
