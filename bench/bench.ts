@@ -14,6 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { type FlopConfig, stepFlops } from "./flops.ts";
+import type { Tensor4D } from "../lib/tf.ts";
 
 interface Run {
   backend: string;
@@ -74,8 +75,8 @@ async function child(run: Run, warmup: number, steps: number): Promise<Result> {
     run.imageSize,
     run.channels,
   ];
-  const realA = tf.randomUniform(shape, -1, 1, "float32", 1) as tf.Tensor4D;
-  const realB = tf.randomUniform(shape, -1, 1, "float32", 2) as tf.Tensor4D;
+  const realA = tf.randomUniform(shape, -1, 1, "float32", 1) as Tensor4D;
+  const realB = tf.randomUniform(shape, -1, 1, "float32", 2) as Tensor4D;
   for (let i = 0; i < warmup; i++) await model.trainStep(realA, realB);
   const tensorsBefore = tf.memory().numTensors;
   const stepSeconds: number[] = [];
