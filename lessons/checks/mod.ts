@@ -5,12 +5,24 @@
  * @module
  */
 import type { Exercise, Lesson } from "./harness.ts";
+import { lesson as lesson01 } from "./01-data-and-mr-contrast.ts";
 import { lesson as lesson02 } from "./02-building-blocks.ts";
+import { lesson as lesson03 } from "./03-generator-and-discriminator.ts";
 import { lesson as lesson04 } from "./04-losses.ts";
 import { lesson as lesson05 } from "./05-training-step.ts";
+import { lesson as lesson06 } from "./06-training-and-evaluation.ts";
+import { lesson as lesson07 } from "./07-applications.ts";
 
 /** The course, in order. */
-export const LESSONS: readonly Lesson[] = [lesson02, lesson04, lesson05];
+export const LESSONS: readonly Lesson[] = [
+  lesson01,
+  lesson02,
+  lesson03,
+  lesson04,
+  lesson05,
+  lesson06,
+  lesson07,
+];
 
 /** One exercise of one lesson. */
 export interface Selected {
