@@ -155,8 +155,11 @@ export function addRicianNoise(
 ): void {
   if (sigma <= 0) return;
   for (let i = 0; i < signal.length; i++) {
-    const real = signal[i] + random.normal(0, sigma);
-    const imaginary = random.normal(0, sigma);
+    // One Box-Muller draw gives both independent normals (cos and sin).
+    const radius = sigma * Math.sqrt(-2 * Math.log(1 - random.next()));
+    const angle = 2 * Math.PI * random.next();
+    const real = signal[i] + radius * Math.cos(angle);
+    const imaginary = radius * Math.sin(angle);
     signal[i] = Math.sqrt(real * real + imaginary * imaginary);
   }
 }

@@ -186,14 +186,29 @@ export function randomAnatomy(
   };
 }
 
-function insideEllipse(u: number, v: number, ellipse: Ellipse): boolean {
-  const cos = Math.cos(ellipse.angle);
-  const sin = Math.sin(ellipse.angle);
-  const du = u - ellipse.x;
-  const dv = v - ellipse.y;
-  const along = (du * cos + dv * sin) / ellipse.radiusX;
-  const across = (-du * sin + dv * cos) / ellipse.radiusY;
-  return along * along + across * across <= 1;
+/** An ellipse with its rotation precomputed, for per-pixel tests. */
+interface PlacedEllipse extends Ellipse {
+  cos: number;
+  sin: number;
+}
+
+function placeEllipses(ellipses: Ellipse[]): PlacedEllipse[] {
+  return ellipses.map((e) => ({
+    ...e,
+    cos: Math.cos(e.angle),
+    sin: Math.sin(e.angle),
+  }));
+}
+
+function insideAny(u: number, v: number, ellipses: PlacedEllipse[]): boolean {
+  for (const e of ellipses) {
+    const du = u - e.x;
+    const dv = v - e.y;
+    const along = (du * e.cos + dv * e.sin) / e.radiusX;
+    const across = (-du * e.sin + dv * e.cos) / e.radiusY;
+    if (along * along + across * across <= 1) return true;
+  }
+  return false;
 }
 
 /** Smallest signed difference between two angles, in (-pi, pi]. */
@@ -270,6 +285,14 @@ export function tissueMap(anatomy: Anatomy, size: number): Uint8Array {
     { angle: halfPi, depth: anatomy.fissure[1], bend: 0 },
   ];
   const cuts = [...anatomy.sulci, ...fissures];
+  const outline = anatomy.outline.map(([amplitude, phase]) => ({
+    amplitude,
+    cosPhase: Math.cos(phase),
+    sinPhase: Math.sin(phase),
+  }));
+  const deepGrey = placeEllipses(anatomy.deepGrey);
+  const ventricles = placeEllipses(anatomy.ventricles);
+  const lesions = placeEllipses(anatomy.lesions);
 
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
@@ -277,14 +300,22 @@ export function tissueMap(anatomy: Anatomy, size: number): Uint8Array {
       const dy = (py + 0.5) / size - 0.5 - anatomy.centerY;
       const x = dx * cos + dy * sin;
       const y = -dx * sin + dy * cos;
-      const phi = Math.atan2(y, x);
-      const r = Math.hypot(x, y);
-      const ex = Math.cos(phi) / anatomy.radiusX;
-      const ey = Math.sin(phi) / anatomy.radiusY;
-      let headRadius = 1 / Math.hypot(ex, ey);
-      for (let k = 0; k < anatomy.outline.length; k++) {
-        const [amplitude, phase] = anatomy.outline[k];
-        headRadius *= 1 + amplitude * Math.cos((k + 2) * phi + phase);
+      const r = Math.sqrt(x * x + y * y) || 1e-9;
+      const cosPhi = x / r;
+      const sinPhi = y / r;
+      const ex = cosPhi / anatomy.radiusX;
+      const ey = sinPhi / anatomy.radiusY;
+      let headRadius = 1 / Math.sqrt(ex * ex + ey * ey);
+      // cos(k phi + phase) for k = 2, 3, 4 by the angle-addition recurrence.
+      let cosK = cosPhi;
+      let sinK = sinPhi;
+      for (let k = 0; k < outline.length; k++) {
+        const nextCos = cosK * cosPhi - sinK * sinPhi;
+        sinK = sinK * cosPhi + cosK * sinPhi;
+        cosK = nextCos;
+        headRadius *= 1 +
+          outline[k].amplitude *
+            (cosK * outline[k].cosPhase - sinK * outline[k].sinPhase);
       }
       const rho = r / headRadius;
       const i = py * size + px;
@@ -298,6 +329,7 @@ export function tissueMap(anatomy: Anatomy, size: number): Uint8Array {
         continue;
       }
       let surface = brainEdge;
+      const phi = Math.atan2(y, x);
       for (const cut of cuts) {
         const depthBelow = brainEdge - rho;
         if (depthBelow > cut.depth) continue;
@@ -333,14 +365,11 @@ export function tissueMap(anatomy: Anatomy, size: number): Uint8Array {
       const dy = ((py + 0.5) - size * (0.5 + anatomy.centerY)) / scale;
       const u = dx * cos + dy * sin;
       const v = -dx * sin + dy * cos;
-      if (anatomy.deepGrey.some((e) => insideEllipse(u, v, e))) {
-        labels[i] = Tissue.greyMatter;
-      }
-      if (anatomy.ventricles.some((e) => insideEllipse(u, v, e))) {
+      if (insideAny(u, v, deepGrey)) labels[i] = Tissue.greyMatter;
+      if (insideAny(u, v, ventricles)) {
         labels[i] = Tissue.csf;
       } else if (
-        labels[i] === Tissue.whiteMatter &&
-        anatomy.lesions.some((e) => insideEllipse(u, v, e))
+        labels[i] === Tissue.whiteMatter && insideAny(u, v, lesions)
       ) {
         labels[i] = Tissue.lesion;
       }
