@@ -117,13 +117,13 @@ device() {
     step+=(--steps 1 --warmup 0)
     measure 120 "${torch[@]}" --device cpu --filters 4 --size 32 --blocks 1 \
       --steps 1 --warmup 1
-    measure 120 "${step[@]}" --filters 4 --size 32 --blocks 1
+    measure 120 "${step[@]}" --filters 4 --size 32 --blocks 1 --profile 1
   else
     measure 45 "${torch[@]}" --size 128 --blocks 6
     measure 45 "${torch[@]}" --size 256 --blocks 9
     measure 45 "${torch[@]}" --size 256 --blocks 9 --tf32
     measure 90 "${step[@]}" --size 128 --blocks 6 --budget 60
-    measure 110 "${step[@]}" --size 256 --blocks 9 --budget 70
+    measure 110 "${step[@]}" --size 256 --blocks 9 --budget 60 --profile 1
     measure 110 "${step[@]}" --size 256 --blocks 9 --budget 70 \
       --flag WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false
   fi
@@ -145,6 +145,18 @@ for r in rows:
     step = f"{r['stepS']:.3f}" if r.get("stepS") else "-"
     print(f"| {r['backend']} | {flags} | {r['size']} | {r['blocks']} | "
           f"{r['firstStepS']:.2f} | {step} | {ratio} |")
+for r in rows:
+    p = r.get("profile")
+    if not p:
+        continue
+    print(f"\nProfiled step, {r['size']} px / {r['blocks']} blocks: "
+          f"wall {p['wallMs']:.0f} ms, GPU kernels {p['kernelMs']:.0f} ms "
+          f"over {p['kernelCalls']} kernel calls (timing each kernel "
+          f"slows the wall time).\n")
+    print("| kernel | calls | GPU ms |")
+    print("|---|---|---|")
+    for k in p["top"]:
+        print(f"| {k['name']} | {k['calls']} | {k['ms']} |")
 EOF
   cat "$out/summary.md"
 }

@@ -14,7 +14,9 @@
  * --steps N timed steps (5), --warmup N untimed steps after the first (1),
  * --budget S seconds after which no further step starts (240),
  * --flag NAME=VALUE to set a tfjs flag (repeatable), --backend NAME
- * (webgpu; cpu or wasm to compare).
+ * (webgpu; cpu or wasm to compare), --profile 1 to run one more step under
+ * `tf.profile` and report where its GPU time went (per-kernel times come
+ * from timestamp queries where the device has them).
  *
  * @module
  */
@@ -29,6 +31,7 @@ interface Options {
   steps: number;
   warmup: number;
   budget: number;
+  profile: number;
   flags: Record<string, string>;
   backend: BackendChoice;
 }
@@ -41,6 +44,7 @@ function parseOptions(args: string[]): Options {
     steps: 5,
     warmup: 1,
     budget: 240,
+    profile: 0,
     flags: {},
     backend: "webgpu",
   };
@@ -59,7 +63,15 @@ function parseOptions(args: string[]): Options {
       const key = name.replace(/^--/, "") as keyof Options;
       const number = Number(value);
       if (
-        !["size", "blocks", "filters", "steps", "warmup", "budget"].includes(
+        ![
+          "size",
+          "blocks",
+          "filters",
+          "steps",
+          "warmup",
+          "budget",
+          "profile",
+        ].includes(
           key,
         ) || !Number.isFinite(number)
       ) {
@@ -74,6 +86,43 @@ function parseOptions(args: string[]): Options {
 function flagValue(setting: string): number | boolean {
   if (setting === "true" || setting === "false") return setting === "true";
   return Number(setting);
+}
+
+/** Kernel name -> calls and summed GPU milliseconds. */
+type KernelTimes = Record<string, { calls: number; ms: number }>;
+
+/**
+ * One more step under tf.profile: its wall time, the GPU time summed over
+ * kernels, and the kernels that took longest. Wall time well above the
+ * summed kernel time means the step is bound by per-op overhead, not by the
+ * GPU's arithmetic.
+ */
+async function profileStep() {
+  const before = performance.now();
+  const info = await tf.profile(async () => {
+    await model.trainStep(realA, realB);
+  });
+  const wallMs = performance.now() - before;
+  const kernels: KernelTimes = {};
+  let kernelMs = 0;
+  for (const kernel of info.kernels) {
+    const ms = typeof kernel.kernelTimeMs === "number"
+      ? kernel.kernelTimeMs
+      : 0;
+    kernelMs += ms;
+    const entry = kernels[kernel.name] ??= { calls: 0, ms: 0 };
+    entry.calls += 1;
+    entry.ms += ms;
+  }
+  const top = Object.entries(kernels)
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, 12)
+    .map(([name, { calls, ms }]) => ({
+      name,
+      calls,
+      ms: Math.round(ms * 10) / 10,
+    }));
+  return { wallMs, kernelMs, kernelCalls: info.kernels.length, top };
 }
 
 function median(values: number[]): number {
@@ -124,6 +173,10 @@ for (let step = 0; step < total; step++) {
   console.error(JSON.stringify({ step, seconds: times.at(-1) }));
 }
 const timed = times.slice(1 + options.warmup);
+const withinBudget = (performance.now() - started) / 1000 < options.budget;
+const profile = options.profile && withinBudget
+  ? await profileStep()
+  : undefined;
 console.log(JSON.stringify({
   backend: report.name,
   adapter: report.adapter ?? null,
@@ -137,6 +190,7 @@ console.log(JSON.stringify({
   allStepsS: times,
   lossG,
   tensors: tf.memory().numTensors,
+  profile,
 }));
 tf.dispose([realA, realB]);
 model.dispose();
