@@ -108,10 +108,18 @@ export {
   toFloatPixels,
 } from "./image_io.ts";
 export {
+  architectureTable,
   createDocument,
+  featureMapGrid,
+  htmlTable,
   imageFigure,
+  layerRows,
+  lineChart,
   lossChart,
   type LossRecord,
+  patchScoreFigure,
+  pngBundle,
   pngDataUrl,
+  scaleImage,
   toSvgString,
 } from "./plot.ts";
