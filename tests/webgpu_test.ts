@@ -483,6 +483,56 @@ Deno.test("lib/ never reads tensors synchronously", async () => {
   assert.deepEqual(offenders, [], "use await t.data() / t.array() instead");
 });
 
+Deno.test(
+  "a used adapter is never asked for a second device",
+  testOptions,
+  async () => {
+    // WebGPU lets an adapter create one device; some implementations refuse
+    // a second ("the adapter cannot be reused"). This stand-in refuses too.
+    await startWebGpu();
+    let adapters = 0;
+    const gpu = {
+      async requestAdapter(options?: GPURequestAdapterOptions) {
+        const real = await navigator.gpu.requestAdapter(options);
+        if (!real) return null;
+        adapters += 1;
+        let used = false;
+        return new Proxy(real, {
+          get(target, property) {
+            if (property !== "requestDevice") {
+              const value = Reflect.get(target, property, target);
+              return typeof value === "function" ? value.bind(target) : value;
+            }
+            return (descriptor: GPUDeviceDescriptor) => {
+              if (used) {
+                return Promise.reject(
+                  new Error("the adapter cannot be reused"),
+                );
+              }
+              used = true;
+              return target.requestDevice(descriptor);
+            };
+          },
+        });
+      },
+    };
+    for (let i = 0; i < 3; i++) {
+      const report = await selectBackend("webgpu", { gpu });
+      assert.equal(report.name, "webgpu", report.reason);
+      await selectBackend("cpu");
+    }
+    assert.equal(adapters, 1, "a running backend is reused, not restarted");
+
+    tf.removeBackend("webgpu");
+    const restarted = await selectBackend("webgpu", { gpu });
+    assert.equal(restarted.name, "webgpu", restarted.reason);
+    assert.equal(adapters, 2, "a restart asks for a fresh adapter");
+    const sum = tf.add(tf.tensor([1]), tf.tensor([2]));
+    assert.deepEqual(Array.from(await sum.data()), [3]);
+    sum.dispose();
+  },
+);
+
 /**
  * The real adapter, seen through a stand-in that lists no optional
  * features: what a GPU without `timestamp-query` looks like to tfjs.
