@@ -12,7 +12,7 @@
  * Progress is reported through `onProgress`, never printed; the CLI turns
  * it into a progress bar.
  *
- * ```ts
+ * ```ts ignore
  * import { downloadDataset } from "./download.ts";
  * const root = await downloadDataset("horse2zebra", {
  *   cacheDir: ".cache/datasets",

@@ -13,7 +13,7 @@
  * channels, colour images in a grey domain become grey by luma, and alpha is
  * dropped, as the reference loader does.
  *
- * ```ts
+ * ```ts ignore
  * import { openImageFolderDataset } from "./folder.ts";
  * const dataset = await openImageFolderDataset("data/horse2zebra", { size: 128 });
  * dataset.channelsA; // 3
