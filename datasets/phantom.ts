@@ -462,3 +462,24 @@ export function tissueMapImage(labels: Uint8Array): Float32Array {
   const levels = [-1, 0.2, -0.6, -0.2, 0.45, 0.9, 0.65];
   return Float32Array.from(labels, (label) => levels[label] ?? -1);
 }
+
+/** An RGB colour per tissue label, 0..255, for a legend beside the map. */
+export const TISSUE_COLOURS: readonly [number, number, number][] = [
+  [0, 0, 0],
+  [230, 190, 80],
+  [240, 240, 225],
+  [60, 120, 230],
+  [150, 150, 150],
+  [250, 250, 250],
+  [220, 40, 40],
+];
+
+/** A tissue map in colour, [size, size, 3] in [-1, 1], for showing beside its images. */
+export function tissueMapColours(labels: Uint8Array): Float32Array {
+  const out = new Float32Array(labels.length * 3);
+  labels.forEach((label, i) => {
+    const colour = TISSUE_COLOURS[label] ?? TISSUE_COLOURS[0];
+    for (let c = 0; c < 3; c++) out[i * 3 + c] = colour[c] / 127.5 - 1;
+  });
+  return out;
+}

@@ -10,7 +10,13 @@ import {
   Tissue,
   TISSUES_1_5T,
 } from "../datasets/mr_physics.ts";
-import { randomAnatomy, renderSlice, tissueMap } from "../datasets/phantom.ts";
+import {
+  randomAnatomy,
+  renderSlice,
+  TISSUE_COLOURS,
+  tissueMap,
+  tissueMapColours,
+} from "../datasets/phantom.ts";
 import { createMriPhantomDataset } from "../datasets/mri_default.ts";
 import type {
   Images,
@@ -125,6 +131,15 @@ Deno.test("every anatomy has all six tissues and varies with its seed", () => {
       assert.equal(labels[i], Tissue.background, "top row is background");
     }
     csfFractions.add(counts[Tissue.csf]);
+    const colours = tissueMapColours(labels);
+    const centre = (48 * 96 + 48) * 3;
+    const [r, g, b] = TISSUE_COLOURS[labels[centre / 3]];
+    assert.deepEqual(
+      [...colours.subarray(centre, centre + 3)].map((v) =>
+        Math.round((v + 1) * 127.5)
+      ),
+      [r, g, b],
+    );
   }
   assert.equal(csfFractions.size, 6, "CSF volume differs between anatomies");
 });

@@ -118,6 +118,15 @@ Deno.test("palette PNG is expanded to RGB", () => {
   assert.deepEqual([...image.data], [0, 0, 255, 255, 0, 0, 0, 255, 0]);
 });
 
+Deno.test("interlaced (Adam7) PNG decodes like a plain one", () => {
+  const data = Uint8Array.from({ length: 9 * 7 * 3 }, (_, i) => i % 251);
+  const png = fastPng.encode(
+    { width: 9, height: 7, channels: 3, depth: 8, data },
+    { interlace: "Adam7" },
+  );
+  assert.deepEqual([...decodeImage(png, "adam7.png").data], [...data]);
+});
+
 Deno.test("1-bit grey PNG is spread to 0..255", () => {
   const png = fastPng.encode({
     width: 8,
