@@ -315,11 +315,52 @@ type ResidualBlockFn = (x: Symbolic) => Symbolic;
 const CHANNELS = 4;
 const SIZE = 8;
 
+/**
+ * Why a block's output shape is wrong, in words, or undefined when it is
+ * right: `what` names whose shape it is.
+ */
+function shapeProblem(
+  shape: readonly (number | null)[],
+  what: string,
+): string | undefined {
+  const expected = [null, SIZE, SIZE, CHANNELS];
+  if (shape.join() === expected.join()) return undefined;
+  const height = shape[1] ?? SIZE;
+  let why = "";
+  if (height < SIZE) {
+    why = `: ${SIZE - height} pixels lost; a 3x3 "valid" conv shrinks each ` +
+      `side by 1, so each one needs 1 pixel of padding before it`;
+  } else if (height > SIZE) {
+    why = `: ${height - SIZE} pixels gained; pad by exactly what each 3x3 ` +
+      `conv removes`;
+  } else if (shape[3] !== CHANNELS) {
+    why = ": each conv needs as many filters as the input has channels";
+  }
+  return `on a ${formatShape(expected)} input ${what} gave ${
+    formatShape(shape)
+  }, expected the same shape${why}`;
+}
+
 /** The student's block as a model on [batch, 8, 8, 4] images. */
 function studentBlock(m: StudentModule): tf.LayersModel {
   const block = exportedFunction<ResidualBlockFn>(m, "residualBlock");
   const input = tf.input({ shape: [SIZE, SIZE, CHANNELS] });
-  const output = block(input);
+  let output: unknown;
+  try {
+    output = block(input);
+  } catch (error) {
+    // The add layer refuses a branch whose shape differs from the input's.
+    const shapes = /shapes \[(\d+),(\d+),(\d+)\] \[(\d+),(\d+),(\d+)\]/.exec(
+      (error as Error).message,
+    );
+    if (!shapes) throw error;
+    const branch = [null, ...shapes.slice(4, 7).map(Number)];
+    throw new Hint(
+      `the input could not be added back: ${
+        shapeProblem(branch, "the branch")
+      }`,
+    );
+  }
   if (!(output instanceof tf.SymbolicTensor)) {
     throw new Hint(
       "residualBlock must return the symbolic tensor of its last layer",
@@ -354,26 +395,9 @@ const residualBlockExercise: Exercise = {
       name: "keeps the shape [batch, height, width, channels]",
       run: (m) =>
         withBlock(m, (model) => {
-          const shape = model.outputs[0].shape;
-          const expected = [null, SIZE, SIZE, CHANNELS];
-          if (shape.join() === expected.join()) return Promise.resolve();
-          const height = shape[1] ?? SIZE;
-          let why = "";
-          if (height < SIZE) {
-            why = `: ${SIZE - height} pixels lost; a 3x3 "valid" conv ` +
-              `shrinks each side by 1, so each one needs 1 pixel of padding ` +
-              `before it`;
-          } else if (height > SIZE) {
-            why =
-              `: ${height - SIZE} pixels gained; pad by exactly what each ` +
-              `3x3 conv removes`;
-          } else if (shape[3] !== CHANNELS) {
-            why = ": each conv needs as many filters as the input has channels";
-          }
-          throw new Hint(
-            `on a ${formatShape([null, SIZE, SIZE, CHANNELS])} input the ` +
-              `block gave ${formatShape(shape)}, expected the same shape${why}`,
-          );
+          const problem = shapeProblem(model.outputs[0].shape, "the block");
+          if (problem) throw new Hint(problem);
+          return Promise.resolve();
         }),
     },
     {

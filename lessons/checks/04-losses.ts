@@ -90,8 +90,8 @@ async function l1Slips(
   b: tf.Tensor,
   weight: number,
 ): Promise<Slip[]> {
-  const l1 = await numberOf(tf.mean(tf.abs(tf.sub(a, b))));
-  const l2 = await numberOf(tf.mean(tf.squaredDifference(a, b)));
+  const l1 = await numberOf(tf.tidy(() => tf.mean(tf.abs(tf.sub(a, b)))));
+  const l2 = await numberOf(tf.tidy(() => tf.mean(tf.squaredDifference(a, b))));
   const size = a.size;
   return [
     {
