@@ -180,12 +180,18 @@ export interface FeatureMapGridOptions {
   padding?: number;
   /** Show at most this many channels (the first ones). Default all. */
   limit?: number;
+  /**
+   * One value range for every channel, mapped to black..white, so that
+   * channels (and grids) can be compared; by default each channel is
+   * stretched to its own min..max.
+   */
+  range?: [number, number];
 }
 
 /**
  * Tiles the channels of one feature map stack ([h, w, c] or [1, h, w, c])
  * into one grey picture, each channel stretched to its own min..max so that
- * weak channels stay visible. Padding is white.
+ * weak channels stay visible (or all to one `range`). Padding is white.
  */
 export function featureMapGrid(
   maps: MapStack,
@@ -215,13 +221,18 @@ export function featureMapGrid(
       if (v < low) low = v;
       if (v > high) high = v;
     }
+    if (options.range) [low, high] = options.range;
     const span = high - low || 1;
     const top = padding + Math.floor(c / columns) * (height + padding);
     const left = padding + (c % columns) * (width + padding);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const v = maps.data[(y * width + x) * channels + c];
-        data[(top + y) * gridWidth + left + x] = ((v - low) / span) * 2 - 1;
+        const scaled = ((v - low) / span) * 2 - 1;
+        data[(top + y) * gridWidth + left + x] = Math.max(
+          -1,
+          Math.min(1, scaled),
+        );
       }
     }
   }

@@ -52,6 +52,16 @@ Deno.test("featureMapGrid tiles channels, each stretched to -1..1", () => {
   // Padding and the unused fourth cell stay white.
   assert.equal(at(0, 0), 1);
   assert.equal(at(5, 5), 1);
+  // A shared range: channel 2 holds 0, 2, 4, 6; range [0, 4] clips 6.
+  const shared = featureMapGrid({ data, shape: [2, 2, 3] }, { range: [0, 4] });
+  assert.deepEqual(
+    [0, 1, 2, 3].map((p) => shared.data[(1 + (p >> 1)) * 7 + 1 + (p & 1)]),
+    [-1, -1, -1, -1],
+  );
+  assert.deepEqual(
+    [0, 1, 2, 3].map((p) => shared.data[(4 + (p >> 1)) * 7 + 1 + (p & 1)]),
+    [-1, 0, 1, 1],
+  );
   assert.throws(
     () => featureMapGrid({ data, shape: [12] }),
     /featureMapGrid needs \[height, width, channels\]/,
