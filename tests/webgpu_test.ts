@@ -28,6 +28,7 @@ import {
   identityLoss,
 } from "../lib/losses.ts";
 import { CycleGAN, type StepLosses } from "../lib/train_step.ts";
+import { loadCheckpoint, saveCheckpoint } from "../lib/checkpoint.ts";
 import { SeededRandom } from "../lib/random.ts";
 
 const RELATIVE_TOLERANCE = 1e-4;
@@ -482,6 +483,52 @@ Deno.test("lib/ never reads tensors synchronously", async () => {
   await walk(new URL("../lib/", import.meta.url));
   assert.deepEqual(offenders, [], "use await t.data() / t.array() instead");
 });
+
+Deno.test(
+  "a checkpoint saved on WebGPU resumes to the same next step",
+  testOptions,
+  async () => {
+    // Saving reads every weight and optimizer slot back from the GPU, so
+    // this also checks that nothing on that path reads synchronously.
+    await startWebGpu();
+    await tf.setBackend("webgpu");
+    const folder = await Deno.makeTempDir({ prefix: "webgpu_checkpoint_" });
+    const shape: [number, number, number, number] = [
+      1,
+      TINY.imageSize,
+      TINY.imageSize,
+      1,
+    ];
+    const [realA, realB] = tf.tidy(() =>
+      [61, 62].map((seed) =>
+        tf.tanh(tf.tensor(randomInput(shape, seed).values, shape))
+      )
+    ) as tf.Tensor4D[];
+    const model = CycleGAN.create(TINY);
+    let restored: CycleGAN | undefined;
+    try {
+      await model.trainStep(realA, realB);
+      await saveCheckpoint(model, folder, { epoch: 0, batchInEpoch: 1 });
+      restored = (await loadCheckpoint(folder)).model;
+      assert.equal(restored.step, 1);
+      const next = await model.trainStep(realA, realB);
+      const resumed = await restored.trainStep(realA, realB);
+      for (const [name, value] of Object.entries(next)) {
+        const got = resumed[name as keyof StepLosses];
+        assert.ok(
+          Math.abs(got - value) <=
+            RELATIVE_TOLERANCE * Math.max(1, Math.abs(value)),
+          `resumed ${name}: ${got}, uninterrupted ${value}`,
+        );
+      }
+    } finally {
+      model.dispose();
+      restored?.dispose();
+      tf.dispose([realA, realB]);
+      await Deno.remove(folder, { recursive: true });
+    }
+  },
+);
 
 Deno.test(
   "a used adapter is never asked for a second device",
