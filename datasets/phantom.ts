@@ -467,7 +467,7 @@ export function tissueMapImage(labels: Uint8Array): Float32Array {
 export const TISSUE_COLOURS: readonly [number, number, number][] = [
   [0, 0, 0],
   [230, 190, 80],
-  [240, 240, 225],
+  [150, 110, 70],
   [60, 120, 230],
   [150, 150, 150],
   [250, 250, 250],
