@@ -480,3 +480,41 @@ Deno.test("deno task check: exit status and one line per check", async () => {
   assert.equal(unknown.code, 2);
   assert.match(unknown.text, /No lesson or exercise named "no-such-lesson"/);
 });
+
+Deno.test("every lesson text names its exercises, and its links resolve", async () => {
+  const texts = new Map<string, string>();
+  for await (const entry of Deno.readDir(`${REPOSITORY_ROOT}lessons`)) {
+    if (entry.isFile && entry.name.endsWith(".md")) {
+      texts.set(
+        entry.name,
+        await Deno.readTextFile(`${REPOSITORY_ROOT}lessons/${entry.name}`),
+      );
+    }
+  }
+  for (const lesson of LESSONS) {
+    const text = texts.get(`${lesson.slug}.md`);
+    assert.ok(text, `lessons/${lesson.slug}.md is missing`);
+    for (const heading of ["## Learning objectives", "## Common pitfalls"]) {
+      assert.ok(text.includes(heading), `${lesson.slug}.md lacks ${heading}`);
+    }
+    for (const item of lesson.exercises) {
+      assert.ok(
+        text.includes(`\`${item.id}\``),
+        `${lesson.slug}.md does not mention exercise ${item.id}`,
+      );
+    }
+    assert.match(text, /\(\.\.\/notebooks\/\d\d_[a-z_]+\.ipynb\)/);
+  }
+  // Links between the course's own files must resolve; notebook links are
+  // checked by name pattern above, as the notebooks live in their own folder.
+  for (const [name, text] of texts) {
+    for (const [, target] of text.matchAll(/\]\(([^)#\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target) || target.startsWith("../notebooks/")) {
+        continue;
+      }
+      const stat = await Deno.stat(`${REPOSITORY_ROOT}lessons/${target}`)
+        .catch(() => undefined);
+      assert.ok(stat, `${name} links to ${target}, which does not exist`);
+    }
+  }
+});
