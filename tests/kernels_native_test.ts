@@ -85,6 +85,12 @@ Deno.test({
       ["zero pad", () => tf.pad(x(), [[0, 0], [1, 2], [0, 3], [1, 0]], 0.5)],
       ["transpose", () => tf.transpose(x(), [3, 1, 2, 0])],
       ["2-D add", () => tf.add(tf.ones([4, 3]), tf.range(0, 3))],
+      ["relu", () => tf.relu(x())],
+      ["step (relu gradient)", () => tf.step(x(), 0.25)],
+      ["sqrt", () => tf.sqrt(tf.abs(x()))],
+      ["rsqrt", () => tf.rsqrt(tf.add(tf.abs(x()), 1))],
+      ["square", () => tf.square(x())],
+      ["neg", () => tf.neg(x())],
     ];
     for (const [name, op] of cases) {
       const [actual, expected] = await onBoth(() =>
@@ -137,6 +143,26 @@ Deno.test({
     }
     generator.dispose();
     discriminator.dispose();
+  },
+});
+
+Deno.test({
+  name:
+    "recycled arrays never change a tensor still alive or data already read",
+  ignore: !status.ok,
+  fn: async () => {
+    await tf.setBackend("native");
+    const source = tf.relu(tf.linspace(1, 64, 64).reshape([1, 4, 4, 4]));
+    // The cpu backend's split and slice return views where they can.
+    const [top] = tf.split(source, 2, 1);
+    const read = await source.data();
+    source.dispose();
+    // Allocations of the same size would reuse the disposed array.
+    const others = Array.from({ length: 4 }, () => tf.relu(tf.fill([64], -7)));
+    const expected = Array.from({ length: 32 }, (_, i) => i + 1);
+    assert.deepEqual(Array.from(await top.data()), expected);
+    assert.deepEqual(Array.from(read).slice(0, 32), expected);
+    tf.dispose([top, ...others]);
   },
 });
 

@@ -25,11 +25,26 @@ const SOURCES = [
   new URL("./native/elementwise.c", import.meta.url),
 ];
 const CACHE = new URL("../../.cache/native/", import.meta.url);
-const FLAGS = ["-O3", "-march=x86-64-v3", "-fopenmp", "-shared", "-fPIC"];
+const FLAGS = [
+  "-O3",
+  "-march=x86-64-v3",
+  "-fno-math-errno",
+  "-fopenmp",
+  "-shared",
+  "-fPIC",
+  // Deno unloads the library at exit while OpenMP's idle threads still
+  // sleep in libgomp; keeping it mapped avoids a crash on the way out.
+  "-Wl,-z,nodelete",
+];
 
 const SYMBOLS = {
   cg_set_threads: { parameters: ["i32"], result: "void" },
+  cg_set_elementwise_threads: { parameters: ["i32"], result: "void" },
   cg_max_threads: { parameters: [], result: "i32" },
+  cg_unary: {
+    parameters: ["i32", "i32", "buffer", "buffer", "f32"],
+    result: "void",
+  },
   cg_binary4: {
     parameters: [
       "i32",
@@ -178,6 +193,16 @@ export async function buildNativeKernels(): Promise<
 
 let native: Library | undefined;
 
+/** CYCLEGAN_THREADS, when set and readable: threads for the convolutions. */
+function threadsFromEnvironment(): number | undefined {
+  try {
+    const value = Number(Deno.env.get("CYCLEGAN_THREADS"));
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Builds (if needed) and loads the C kernels, and registers the `native`
  * backend. Safe to call more than once. `threads` defaults to every core.
@@ -209,14 +234,60 @@ export async function registerNativeBackend(
     }
     registerKernels();
   }
-  const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
+  const threads = options.threads ?? threadsFromEnvironment() ??
+    navigator.hardwareConcurrency ?? 1;
   native.cg_set_threads(threads);
   return { ...build, threads: native.cg_max_threads() };
 }
 
+/**
+ * Output arrays of the native kernels, recycled when their tensor is
+ * disposed. A fresh array costs a page fault per 4 KiB on first touch
+ * (several microseconds each in a virtual machine), which for these
+ * memory-bound kernels cost more than the arithmetic; a training step
+ * allocates the same sizes over and over, so the free lists stay short.
+ */
+class ArrayPool {
+  readonly #free = new Map<number, Float32Array[]>();
+  readonly #ours = new WeakSet<ArrayBuffer>();
+  #bytes = 0;
+
+  constructor(readonly limitBytes: number) {}
+
+  take(length: number): Float32Array {
+    const reused = this.#free.get(length)?.pop();
+    if (reused) {
+      this.#bytes -= reused.byteLength;
+      return reused;
+    }
+    const array = new Float32Array(length);
+    this.#ours.add(array.buffer as ArrayBuffer);
+    return array;
+  }
+
+  /** Whether `values` shares memory with an array of this pool. */
+  owns(values: unknown): values is Float32Array {
+    return ArrayBuffer.isView(values) &&
+      this.#ours.has(values.buffer as ArrayBuffer);
+  }
+
+  give(array: Float32Array): void {
+    if (this.#bytes + array.byteLength > this.limitBytes) return;
+    let list = this.#free.get(array.length);
+    if (!list) this.#free.set(array.length, list = []);
+    list.push(array);
+    this.#bytes += array.byteLength;
+  }
+}
+
+const pool = new ArrayPool(1024 ** 3);
+
 /** The parts of tfjs's cpu backend the kernels use. */
 interface CpuBackend {
-  data: { get(dataId: object): { values: unknown } };
+  data: {
+    get(dataId: object): { values: unknown };
+    has(dataId: object): boolean;
+  };
   makeTensorInfo(
     shape: number[],
     dtype: "float32",
@@ -280,7 +351,7 @@ function conv2d(args: KernelArgs): tf.TensorInfo {
   };
   const info = convInfo(x.shape, filter.shape, args.attrs ?? {});
   if (!info) return cpuKernel(tf.Conv2D, args);
-  const out = new Float32Array(tf.util.sizeFromShape(info.outShape));
+  const out = pool.take(tf.util.sizeFromShape(info.outShape));
   native!.cg_conv2d(
     values(backend, x),
     info.batchSize,
@@ -353,7 +424,7 @@ function conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
   const inputShape = attrs.inputShape as number[];
   const info = convInfo(inputShape, filter.shape, attrs);
   if (!info) return cpuKernel(tf.Conv2DBackpropInput, args);
-  const dx = new Float32Array(tf.util.sizeFromShape(inputShape));
+  const dx = pool.take(tf.util.sizeFromShape(inputShape));
   native!.cg_conv2d_input_grad(
     values(backend, dy),
     info.batchSize,
@@ -382,7 +453,7 @@ function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const filterShape = attrs.filterShape as number[];
   const info = convInfo(x.shape, filterShape, attrs);
   if (!info) return cpuKernel(tf.Conv2DBackpropFilter, args);
-  const dw = new Float32Array(tf.util.sizeFromShape(filterShape));
+  const dw = pool.take(tf.util.sizeFromShape(filterShape));
   native!.cg_conv2d_filter_grad(
     values(backend, x),
     info.batchSize,
@@ -450,7 +521,7 @@ function binary(name: string): (args: KernelArgs) => tf.TensorInfo {
         (d, i) => (d === 1 && out4[i] !== 1 ? 0 : full[i]),
       );
     };
-    const out = new Float32Array(tf.util.sizeFromShape(outShape));
+    const out = pool.take(tf.util.sizeFromShape(outShape));
     native!.cg_binary4(
       BINARY_OPS[name],
       Int32Array.from(out4),
@@ -483,7 +554,7 @@ function gather(
     all.set(map, offset);
     offset += map.length;
   });
-  const out = new Float32Array(tf.util.sizeFromShape(outShape));
+  const out = pool.take(tf.util.sizeFromShape(outShape));
   native!.cg_gather4(Int32Array.from(out4), values(backend, x), all, out, fill);
   return backend.makeTensorInfo(outShape, "float32", out);
 }
@@ -587,7 +658,7 @@ function reduce(kind: "sum" | "mean"): (args: KernelArgs) => tf.TensorInfo {
     const so = Int32Array.from(kept4, (n, i) => (n === 1 ? 0 : keptStrides[i]));
     const outSize = tf.util.sizeFromShape(kept);
     const count = tf.util.sizeFromShape(x.shape) / outSize;
-    const out = new Float32Array(outSize);
+    const out = pool.take(outSize);
     native!.cg_sum4(
       Int32Array.from(x4),
       values(backend, x),
@@ -603,7 +674,61 @@ function reduce(kind: "sum" | "mean"): (args: KernelArgs) => tf.TensorInfo {
   };
 }
 
+const UNARY_OPS: Record<string, number> = {
+  [tf.Relu]: 1,
+  [tf.Step]: 2,
+  [tf.Sqrt]: 3,
+  [tf.Square]: 4,
+  [tf.Neg]: 5,
+  [tf.Rsqrt]: 6,
+};
+
+function unary(name: string): (args: KernelArgs) => tf.TensorInfo {
+  return (args) => {
+    const backend = args.backend as CpuBackend;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (!isFloat(x)) return cpuKernel(name, args);
+    const out = pool.take(tf.util.sizeFromShape(x.shape));
+    const alpha = ((args.attrs ?? {}).alpha as number | undefined) ?? 0;
+    native!.cg_unary(
+      UNARY_OPS[name],
+      out.length,
+      values(backend, x),
+      out,
+      alpha,
+    );
+    return backend.makeTensorInfo(x.shape, "float32", out);
+  };
+}
+
+/**
+ * Wraps one of the cpu backend's kernels so that an output that is a view
+ * into a pooled array (the cpu backend's slice returns views when it can)
+ * gets memory of its own before the pool could hand the array out again.
+ */
+function unaliased(kernelFunc: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const result = kernelFunc(args);
+    const backend = args.backend as unknown as CpuBackend;
+    const inputs = new Set(
+      Object.values(args.inputs).map((info) => info?.dataId),
+    );
+    for (const info of Array.isArray(result) ? result : [result]) {
+      if (inputs.has(info.dataId)) continue;
+      const entry = backend.data.get(info.dataId);
+      if (pool.owns(entry.values)) entry.values = entry.values.slice();
+    }
+    return result;
+  };
+}
+
 const OWN_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  [tf.Relu]: unary(tf.Relu),
+  [tf.Step]: unary(tf.Step),
+  [tf.Sqrt]: unary(tf.Sqrt),
+  [tf.Square]: unary(tf.Square),
+  [tf.Neg]: unary(tf.Neg),
+  [tf.Rsqrt]: unary(tf.Rsqrt),
   [tf.Add]: binary(tf.Add),
   [tf.Sub]: binary(tf.Sub),
   [tf.Multiply]: binary(tf.Multiply),
@@ -624,14 +749,37 @@ const OWN_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
 function registerKernels(): void {
   const cpu = tf.findBackend("cpu");
   if (!cpu) throw new Error("tfjs's cpu backend is not registered");
-  const Backend = cpu.constructor as new () => tf.KernelBackend;
-  tf.registerBackend(NATIVE_BACKEND, () => new Backend(), 0);
+  const Cpu = cpu.constructor as new () => tf.KernelBackend & CpuBackend;
+  // Pooled arrays go back to the pool when their tensor goes, and leave the
+  // backend only as copies, so that no caller keeps one the pool reuses.
+  class NativeBackend extends Cpu {
+    override disposeData(dataId: object, force = false): boolean {
+      const values = this.data.has(dataId)
+        ? this.data.get(dataId).values
+        : undefined;
+      const released = super.disposeData(dataId, force);
+      if (released && pool.owns(values) && values.byteOffset === 0) {
+        pool.give(values);
+      }
+      return released;
+    }
+
+    override readSync(dataId: object): tf.BackendValues {
+      const values = super.readSync(dataId);
+      return pool.owns(values) ? values.slice() : values;
+    }
+
+    override read(dataId: object): Promise<tf.BackendValues> {
+      return Promise.resolve(this.readSync(dataId));
+    }
+  }
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
   for (const config of tf.getKernelsForBackend("cpu")) {
-    const own = OWN_KERNELS[config.kernelName];
+    const own = OWN_KERNELS[config.kernelName] as unknown as tf.KernelFunc;
     tf.registerKernel({
       ...config,
       backendName: NATIVE_BACKEND,
-      kernelFunc: (own as unknown as tf.KernelFunc) ?? config.kernelFunc,
+      kernelFunc: own ?? unaliased(config.kernelFunc),
     });
   }
 }

@@ -15,7 +15,8 @@
  *                    stride s, the s*s sub-kernels of the flipped filter,
  *                    written interleaved into dx, with no zero insertion.
  *
- * Build: gcc -O3 -march=x86-64-v3 -fopenmp -shared -fPIC conv.c -o conv.so
+ * Build: gcc -O3 -march=x86-64-v3 -fno-math-errno -fopenmp -shared -fPIC
+ *        -Wl,-z,nodelete conv.c elementwise.c -o libcyclegan.so
  */
 #include <immintrin.h>
 #include <omp.h>

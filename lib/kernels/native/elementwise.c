@@ -11,6 +11,14 @@
 
 #define PARALLEL_FROM (1L << 16)
 
+/*
+ * Memory-bound loops gain little from a second thread and lose much when
+ * the OS has descheduled it (a shared machine): off unless asked for.
+ */
+static int elementwise_threads = 0;
+static int parallel_ok(void) { return elementwise_threads; }
+void cg_set_elementwise_threads(int on) { elementwise_threads = on; }
+
 enum { OP_ADD = 1, OP_SUB = 2, OP_MUL = 3, OP_DIV = 4 };
 
 /* out[i] = a[i . sa] op b[i . sb] over shape d, out contiguous. */
@@ -18,7 +26,7 @@ void cg_binary4(int op, const int *d, const float *a, const int *sa,
                 const float *b, const int *sb, float *out) {
   long total = (long)d[0] * d[1] * d[2] * d[3];
   long outer = (long)d[0] * d[1];
-#pragma omp parallel for schedule(static) if (total >= PARALLEL_FROM)
+#pragma omp parallel for schedule(static) if (total >= PARALLEL_FROM && parallel_ok())
   for (long q = 0; q < outer; q++) {
     long i0 = q / d[1], i1 = q % d[1];
     const float *pa = a + i0 * sa[0] + i1 * sa[1];
@@ -54,7 +62,7 @@ void cg_gather4(const int *d, const float *a, const int *maps, float *out,
   const int *m0 = maps, *m1 = m0 + d[0], *m2 = m1 + d[1], *m3 = m2 + d[2];
   long total = (long)d[0] * d[1] * d[2] * d[3];
   long outer = (long)d[0] * d[1];
-#pragma omp parallel for schedule(static) if (total >= PARALLEL_FROM)
+#pragma omp parallel for schedule(static) if (total >= PARALLEL_FROM && parallel_ok())
   for (long q = 0; q < outer; q++) {
     long i0 = q / d[1], i1 = q % d[1];
     float *po = out + q * d[2] * d[3];
@@ -101,4 +109,33 @@ void cg_sum4(const int *d, const float *a, const int *so, float *out,
       }
   for (int i = 0; i < size; i++) out[i] = (float)(acc[i] * scale);
   free(acc);
+}
+
+enum { U_RELU = 1, U_STEP = 2, U_SQRT = 3, U_SQUARE = 4, U_NEG = 5, U_RSQRT = 6 };
+
+/* out[i] = op(x[i]); `alpha` is Step's value for x <= 0. */
+void cg_unary(int op, int n, const float *x, float *out, float alpha) {
+#pragma omp parallel for schedule(static) if (n >= PARALLEL_FROM && parallel_ok())
+  for (long i = 0; i < n; i++) {
+    float v = x[i];
+    switch (op) {
+      case U_RELU:
+        out[i] = v < 0 ? 0 : v;
+        break;
+      case U_STEP:
+        out[i] = v != v ? v : (v > 0 ? 1.0f : alpha);
+        break;
+      case U_SQRT:
+        out[i] = __builtin_sqrtf(v);
+        break;
+      case U_SQUARE:
+        out[i] = v * v;
+        break;
+      case U_NEG:
+        out[i] = -v;
+        break;
+      default:
+        out[i] = 1.0f / __builtin_sqrtf(v);
+    }
+  }
 }
