@@ -180,11 +180,11 @@ Deno.test("translate rejects a missing checkpoint, a missing input and an unknow
     "--checkpoint",
     run,
     "--input",
-    "README.md",
+    "deno.json",
     "--output",
     scratchRun("x"),
   ]);
-  assert.equal(text.code, 1);
+  assert.equal(text.code, 1, text.stderr);
   assert.match(
     text.stderr,
     /deno.json is neither an image \(.png, .jpg, .jpeg\) nor a NIfTI volume/,
