@@ -29,6 +29,7 @@ import {
 } from "../lib/losses.ts";
 import { CycleGAN, type StepLosses } from "../lib/train_step.ts";
 import { loadCheckpoint, saveCheckpoint } from "../lib/checkpoint.ts";
+import { useGemmFilterGradient } from "../lib/kernels/webgpu_conv.ts";
 import { SeededRandom } from "../lib/random.ts";
 
 const RELATIVE_TOLERANCE = 1e-4;
@@ -315,6 +316,31 @@ for (const opCase of CONVOLUTIONS) {
         );
       } finally {
         tf.env().set(flag, true);
+      }
+    },
+  );
+}
+
+for (const opCase of CONVOLUTIONS) {
+  Deno.test(
+    `webgpu matches cpu with the GEMM filter gradient: ${opCase.name}`,
+    testOptions,
+    async () => {
+      await startWebGpu();
+      const expected = await runOn("cpu", opCase);
+      useGemmFilterGradient(true);
+      try {
+        const actual = await runOn("webgpu", opCase);
+        assertClose(actual.output, expected.output, `${opCase.name} output`);
+        expected.gradients.forEach((gradient, i) =>
+          assertClose(
+            actual.gradients[i],
+            gradient,
+            `${opCase.name} gradient of input ${i}`,
+          )
+        );
+      } finally {
+        useGemmFilterGradient(false);
       }
     },
   );

@@ -21,8 +21,10 @@
 #
 # Configurations: 128 px with 6 residual blocks (the project's default) and
 # 256 px with 9 (the reference), 64 filters, batch 1, one channel, float32;
-# WebGPU with tfjs's default kernels and with the matrix-multiply
-# input-gradient kernels; PyTorch in strict float32 and with TF32 allowed.
+# WebGPU with tfjs's default kernels, and with matrix-multiply kernels for
+# both convolution gradients (tfjs's own for the input gradient, ours from
+# lib/kernels/webgpu_conv.ts for the filter gradient), each 256 px run with
+# a per-kernel GPU profile; PyTorch in strict float32 and with TF32 allowed.
 # Every run has its own time limit, so one slow configuration cannot eat the
 # others' time; the whole device half ends within 7.5 minutes.
 set -uo pipefail
@@ -118,14 +120,16 @@ device() {
     measure 120 "${torch[@]}" --device cpu --filters 4 --size 32 --blocks 1 \
       --steps 1 --warmup 1
     measure 120 "${step[@]}" --filters 4 --size 32 --blocks 1 --profile 1
+    measure 120 "${step[@]}" --filters 4 --size 32 --blocks 1 \
+      --flag WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false --gemm-filter-grad 1
   else
     measure 45 "${torch[@]}" --size 128 --blocks 6
     measure 45 "${torch[@]}" --size 256 --blocks 9
     measure 45 "${torch[@]}" --size 256 --blocks 9 --tf32
     measure 90 "${step[@]}" --size 128 --blocks 6 --budget 60
     measure 110 "${step[@]}" --size 256 --blocks 9 --budget 60 --profile 1
-    measure 110 "${step[@]}" --size 256 --blocks 9 --budget 70 \
-      --flag WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false
+    measure 110 "${step[@]}" --size 256 --blocks 9 --budget 60 --profile 1 \
+      --flag WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false --gemm-filter-grad 1
   fi
 
   python3 - "$out/results.jsonl" >"$out/summary.md" <<'EOF'

@@ -14,7 +14,9 @@
  * --steps N timed steps (5), --warmup N untimed steps after the first (1),
  * --budget S seconds after which no further step starts (240),
  * --flag NAME=VALUE to set a tfjs flag (repeatable), --backend NAME
- * (webgpu; cpu or wasm to compare), --profile 1 to run one more step under
+ * (webgpu; cpu or wasm to compare), --gemm-filter-grad 1 to use the
+ * matrix-multiply filter gradient of `lib/kernels/webgpu_conv.ts`,
+ * --profile 1 to run one more step under
  * `tf.profile` and report where its GPU time went (per-kernel times come
  * from timestamp queries where the device has them).
  *
@@ -23,6 +25,7 @@
 import { tf } from "../../lib/tf.ts";
 import { type BackendChoice, selectBackend } from "../../lib/backend.ts";
 import { CycleGAN } from "../../lib/train_step.ts";
+import { useGemmFilterGradient } from "../../lib/kernels/webgpu_conv.ts";
 
 interface Options {
   size: number;
@@ -32,6 +35,7 @@ interface Options {
   warmup: number;
   budget: number;
   profile: number;
+  gemmFilterGrad: number;
   flags: Record<string, string>;
   backend: BackendChoice;
 }
@@ -45,6 +49,7 @@ function parseOptions(args: string[]): Options {
     warmup: 1,
     budget: 240,
     profile: 0,
+    gemmFilterGrad: 0,
     flags: {},
     backend: "webgpu",
   };
@@ -60,7 +65,11 @@ function parseOptions(args: string[]): Options {
     } else if (name === "--backend") {
       options.backend = value as BackendChoice;
     } else {
-      const key = name.replace(/^--/, "") as keyof Options;
+      const key = name.replace(/^--/, "")
+        .replace(
+          /-(\w)/g,
+          (_, letter: string) => letter.toUpperCase(),
+        ) as keyof Options;
       const number = Number(value);
       if (
         ![
@@ -71,6 +80,7 @@ function parseOptions(args: string[]): Options {
           "warmup",
           "budget",
           "profile",
+          "gemmFilterGrad",
         ].includes(
           key,
         ) || !Number.isFinite(number)
@@ -141,6 +151,10 @@ if (report.name !== options.backend) {
 }
 for (const [flag, setting] of Object.entries(options.flags)) {
   tf.env().set(flag, flagValue(setting));
+}
+if (options.gemmFilterGrad) {
+  useGemmFilterGradient(true);
+  options.flags.gemmFilterGrad = "1";
 }
 
 const started = performance.now();
