@@ -83,6 +83,7 @@ Deno.test("every exercise has a student file and a reference solution", async ()
 
 Deno.test("names on the command line select lessons and exercises", () => {
   assert.equal(selectExercises("02").length, 3);
+  assert.equal(selectExercises("05").length, 2);
   assert.equal(selectExercises("2").length, 3);
   assert.equal(selectExercises("02-building-blocks").length, 3);
   assert.deepEqual(
@@ -517,4 +518,68 @@ Deno.test("every lesson text names its exercises, and its links resolve", async 
       assert.ok(stat, `${name} links to ${target}, which does not exist`);
     }
   }
+});
+
+Deno.test("image pool: a stored image disposed too early, and a leak", async () => {
+  const solution = await import(
+    "../lessons/solutions/05-training-step/image_pool.ts"
+  );
+  class EarlyDispose extends solution.ImagePool {
+    override query(images: tf.Tensor4D): tf.Tensor4D {
+      if (this.capacity === 0) return images.clone();
+      return tf.tidy(() => {
+        const chosen = tf.unstack(images).map((image) => {
+          if (this.images.length < this.capacity) {
+            this.images.push(tf.keep(image.clone() as tf.Tensor3D));
+            return image;
+          }
+          if (this.random.next() < 0.5) {
+            const index = this.random.int(this.capacity);
+            const old = this.images[index];
+            this.images[index] = tf.keep(image.clone() as tf.Tensor3D);
+            old.dispose();
+            return old;
+          }
+          return image;
+        });
+        return tf.stack(chosen) as tf.Tensor4D;
+      });
+    }
+  }
+  const early = await gradeModule(exercise("image-pool"), {
+    ImagePool: EarlyDispose,
+  });
+  assert.match(
+    failed(early).map((r) => r.hint).join("\n"),
+    /already disposed|threw an error: Tensor is disposed/,
+  );
+
+  class NeverDisposes extends solution.ImagePool {
+    override query(images: tf.Tensor4D): tf.Tensor4D {
+      if (this.capacity === 0) return images.clone();
+      return tf.tidy(() => {
+        const chosen = tf.unstack(images).map((image) => {
+          if (this.images.length < this.capacity) {
+            this.images.push(tf.keep(image.clone() as tf.Tensor3D));
+            return image;
+          }
+          if (this.random.next() < 0.5) {
+            const index = this.random.int(this.capacity);
+            const old = this.images[index];
+            this.images[index] = tf.keep(image.clone() as tf.Tensor3D);
+            return old;
+          }
+          return image;
+        });
+        return tf.stack(chosen) as tf.Tensor4D;
+      });
+    }
+  }
+  const leaky = await gradeModule(exercise("image-pool"), {
+    ImagePool: NeverDisposes,
+  });
+  assert.deepEqual(failed(leaky).map((r) => r.name), [
+    "no tensors left behind once full",
+  ]);
+  assert.match(failed(leaky)[0].hint!, /left \d+ tensor\(s\) behind/);
 });

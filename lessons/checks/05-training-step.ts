@@ -10,6 +10,7 @@ import { tf } from "../../lib/tf.ts";
 import { CycleGAN, type StepLosses } from "../../lib/train_step.ts";
 import type { CycleGANConfig } from "../../lib/config.ts";
 import {
+  countLeaks,
   type Exercise,
   exportedFunction,
   formatNumber,
@@ -337,9 +338,229 @@ const trainingStepExercise: Exercise = {
   ],
 };
 
+interface StudentPool {
+  readonly size: number;
+  query(images: tf.Tensor4D): tf.Tensor4D;
+  clear(): void;
+}
+type PoolClass = new (capacity?: number, seed?: number) => StudentPool;
+
+/** A batch of `count` 2x2 grey images, image i filled with values[i]. */
+function constantBatch(values: number[]): tf.Tensor4D {
+  return tf.tidy(() =>
+    tf.mul(
+      tf.ones([values.length, 2, 2, 1]),
+      tf.tensor4d(values, [values.length, 1, 1, 1]),
+    ) as tf.Tensor4D
+  );
+}
+
+/** The value each image of a batch of constant images holds. */
+async function imageValues(batch: unknown, what: string): Promise<number[]> {
+  if (!(batch instanceof tf.Tensor)) {
+    throw new Hint(`${what}: expected a tensor, got ${typeof batch}`);
+  }
+  let data: Float32Array;
+  try {
+    data = (await batch.data()) as Float32Array;
+  } catch (error) {
+    if (/disposed/i.test((error as Error).message)) {
+      throw new Hint(
+        `${what}: the pool returned an image that was already disposed: ` +
+          `store copies (clone), tf.keep them, and dispose of a stored ` +
+          `image only after the batch that hands it out has been built`,
+      );
+    }
+    throw error;
+  }
+  const perImage = data.length / batch.shape[0];
+  return Array.from(
+    { length: batch.shape[0] },
+    (_, i) => data[i * perImage],
+  );
+}
+
+function newPool(m: StudentModule, capacity: number, seed = 1): StudentPool {
+  const Pool = m["ImagePool"];
+  if (typeof Pool !== "function") {
+    throw new Hint("the file must export a class named ImagePool");
+  }
+  return new (Pool as PoolClass)(capacity, seed);
+}
+
+async function withPool(
+  m: StudentModule,
+  capacity: number,
+  body: (pool: StudentPool) => Promise<void>,
+): Promise<void> {
+  const pool = newPool(m, capacity);
+  try {
+    await body(pool);
+  } finally {
+    try {
+      pool.clear();
+    } catch {
+      // A broken pool must not hide the hint of the check that broke it.
+    }
+  }
+}
+
+/** `pool.query`, with a hint when it trips over a disposed stored image. */
+function query(pool: StudentPool, images: tf.Tensor4D): tf.Tensor4D {
+  try {
+    return pool.query(images);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/disposed|reading 'backend'/i.test(message)) {
+      throw new Hint(
+        `query failed on a tensor that was already disposed (${message}): ` +
+          `dispose of a stored image only after the batch that hands it ` +
+          `out has been built`,
+      );
+    }
+    throw error;
+  }
+}
+
+const imagePoolExercise: Exercise = {
+  id: "image-pool",
+  title: "The pool of past fakes",
+  file: "image_pool.ts",
+  checks: [
+    {
+      name: "capacity 0: a copy of the batch, the input left alone",
+      run: (m) =>
+        withPool(m, 0, async (pool) => {
+          const input = constantBatch([1, 2, 3]);
+          try {
+            const got = query(pool, input);
+            if (got === input) {
+              throw new Hint(
+                "query returned its input tensor itself: the caller " +
+                  "disposes of both, so return a copy",
+              );
+            }
+            const values = await imageValues(got, "capacity 0");
+            tf.dispose(got);
+            if (values.join() !== "1,2,3" || pool.size !== 0) {
+              throw new Hint(
+                `capacity 0: expected the batch [1, 2, 3] back and nothing ` +
+                  `stored, got [${values}] with ${pool.size} stored`,
+              );
+            }
+            if (input.isDisposed) {
+              throw new Hint("query disposed of its input: the caller owns it");
+            }
+          } finally {
+            input.dispose();
+          }
+        }),
+    },
+    {
+      name: "while filling: the new images come back and are stored",
+      run: (m) =>
+        withPool(m, 4, async (pool) => {
+          for (const batch of [[1, 2], [3, 4]]) {
+            const input = constantBatch(batch);
+            const got = query(pool, input);
+            input.dispose();
+            const values = await imageValues(got, "while filling");
+            tf.dispose(got);
+            if (values.join() !== batch.join()) {
+              throw new Hint(
+                `while the pool is not full, the batch [${batch}] should ` +
+                  `come back unchanged, got [${values}]`,
+              );
+            }
+          }
+          if (pool.size !== 4) {
+            throw new Hint(
+              `after 4 images into a pool of capacity 4, size should be 4, ` +
+                `got ${pool.size}`,
+            );
+          }
+        }),
+    },
+    {
+      name: "once full: new or stored, about half each, stored replaced",
+      run: (m) =>
+        withPool(m, 4, async (pool) => {
+          const stored = new Set([1, 2, 3, 4]);
+          const first = constantBatch([1, 2, 3, 4]);
+          tf.dispose([query(pool, first), first]);
+          let old = 0;
+          const queries = 200;
+          for (let i = 0; i < queries; i++) {
+            const value = 100 + i;
+            const input = constantBatch([value]);
+            const got = query(pool, input);
+            input.dispose();
+            const [returned] = await imageValues(got, `query ${i + 1}`);
+            tf.dispose(got);
+            if (returned === value) continue;
+            if (!stored.has(returned)) {
+              throw new Hint(
+                `query ${i + 1} returned an image holding ${returned}, ` +
+                  `which is neither the new image (${value}) nor one the ` +
+                  `pool holds (${[...stored].join(", ")})`,
+              );
+            }
+            stored.delete(returned);
+            stored.add(value);
+            old += 1;
+          }
+          const share = old / queries;
+          if (share < 0.35 || share > 0.65) {
+            throw new Hint(
+              `once full, ${Math.round(share * 100)}% of the returned ` +
+                `images were stored ones; expected about 50% (a coin flip ` +
+                `per image)`,
+            );
+          }
+          if (pool.size !== 4) {
+            throw new Hint(
+              `the pool should stay at 4 images, has ${pool.size}`,
+            );
+          }
+        }),
+    },
+    {
+      name: "no tensors left behind once full",
+      run: (m) =>
+        withPool(m, 2, async (pool) => {
+          const first = constantBatch([1, 2]);
+          tf.dispose([query(pool, first), first]);
+          const input = constantBatch([5, 6, 7]);
+          try {
+            for (let i = 0; i < 5; i++) {
+              const leaked = await countLeaks(
+                () => query(pool, input),
+                (batch) => tf.dispose(batch),
+              );
+              if (leaked > 0) {
+                throw new Hint(
+                  `a query on a full pool left ${leaked} tensor(s) behind ` +
+                    `(expected 0): dispose of stored images once they are ` +
+                    `handed out and replaced, and work inside tf.tidy`,
+                );
+              }
+              if (leaked < 0) {
+                throw new Hint(
+                  `a query disposed of ${-leaked} tensor(s) it did not own`,
+                );
+              }
+            }
+          } finally {
+            input.dispose();
+          }
+        }),
+    },
+  ],
+};
+
 export const lesson: Lesson = {
   id: "05",
   slug: "05-training-step",
   title: "The training step",
-  exercises: [trainingStepExercise],
+  exercises: [imagePoolExercise, trainingStepExercise],
 };
