@@ -153,7 +153,9 @@ for r in rows:
     p = r.get("profile")
     if not p:
         continue
-    print(f"\nProfiled step, {r['size']} px / {r['blocks']} blocks: "
+    flags = " ".join(f"{k}={v}" for k, v in (r.get("flags") or {}).items())
+    print(f"\nProfiled step, {r['size']} px / {r['blocks']} blocks "
+          f"({flags or 'default kernels'}): "
           f"wall {p['wallMs']:.0f} ms, GPU kernels {p['kernelMs']:.0f} ms "
           f"over {p['kernelCalls']} kernel calls (timing each kernel "
           f"slows the wall time).\n")
