@@ -143,7 +143,9 @@ const spinEcho: Exercise = {
         const bad = Array.from(got).find((v) => v !== -1);
         if (bad !== undefined) {
           throw new Hint(
-            `a blank slice (all pixels 0.3) gave ${bad}, expected every ` +
+            `a blank slice (all pixels 0.3) gave ${
+              formatNumber(bad)
+            }, expected every ` +
               `value -1: its range is 0, so the division must be avoided`,
           );
         }
