@@ -413,7 +413,10 @@ Deno.test("data, evaluation and application slips get their hints", async () => 
   };
   assert.match((await hintOf("pitfalls", quiz, "checkerboard"))!, /not "a"/);
   assert.equal(await hintOf("pitfalls", quiz, "collapse"), undefined);
-  assert.match((await hintOf("pitfalls", quiz, "inversion"))!, /fat's signal/);
+  assert.match(
+    (await hintOf("pitfalls", quiz, "inversion"))!,
+    /fat with white matter/,
+  );
   assert.match(
     (await hintOf("pitfalls", quiz, "nan"))!,
     /not one of a, b, c, d/,

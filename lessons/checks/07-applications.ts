@@ -129,7 +129,8 @@ const QUIZ: Record<string, { best: string; why: Record<string, string> }> = {
   inversion: {
     best: "c",
     why: {
-      a: "compute fat's signal in both (lesson 01): it does not flip",
+      a: "compare fat with white matter in both (lesson 01): their order " +
+        "does not flip",
       b: "noise is not why: look at the tissue order in both weightings",
       d: "tanh produces values in [-1, 1], negatives included",
     },

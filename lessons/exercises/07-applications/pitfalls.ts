@@ -24,8 +24,9 @@
  * images from T1-weighted ones by inverting the intensities (v -> -v).
  *   a) That works: T2 weighting is T1 weighting upside down.
  *   b) It fails only because of noise.
- *   c) It fails because the mapping is not monotonic: fat is bright in
- *      both, so no per-pixel inversion gets every tissue right.
+ *   c) It fails because the mapping is not monotonic: fat is brighter
+ *      than white matter in both, so no per-pixel inversion gets every
+ *      tissue right.
  *   d) It fails because tanh cannot produce negative values.
  *
  * nan: on a folder of NIfTI slices, lossG is NaN from the first batch.
