@@ -207,17 +207,26 @@ function softwareWhy(description: string): string {
     "the CPU paths (choose webgpu by name to use it anyway)";
 }
 
-/** The adapter behind the running tfjs WebGPU backend, if one runs. */
+/** The device behind the running tfjs WebGPU backend, if one runs. */
 let running:
-  | { description: string; software: boolean; gpu: GpuEntry }
+  | {
+    description: string;
+    software: boolean;
+    gpu: GpuEntry;
+    device: GPUDevice;
+    lost: boolean;
+  }
   | undefined;
 
-/** Whether tfjs still holds the WebGPU backend started from `gpu`. */
+/**
+ * Whether tfjs still holds a working WebGPU backend started from `gpu`: not
+ * removed from tfjs, and its device not lost (a driver reset, or destroyed).
+ */
 function webGpuBackendIsLive(gpu: GpuEntry | null): boolean {
   const registry = (tf.engine() as unknown as {
     registry: Record<string, unknown>;
   }).registry;
-  return running !== undefined && running.gpu === gpu &&
+  return running !== undefined && running.gpu === gpu && !running.lost &&
     registry["webgpu"] !== undefined;
 }
 
@@ -252,6 +261,8 @@ async function activateWebGpu(
   // hands over the device opened above.
   const { WebGPUBackend } = await import("@tensorflow/tfjs-backend-webgpu");
   if (tf.findBackendFactory("webgpu")) tf.removeBackend("webgpu");
+  running?.device.destroy();
+  running = undefined;
   tf.registerBackend("webgpu", () => new WebGPUBackend(device, adapterInfo), 3);
   let started = false;
   try {
@@ -263,7 +274,9 @@ async function activateWebGpu(
     tf.removeBackend("webgpu");
     return { why: "tfjs's WebGPU backend failed to start" };
   }
-  running = { description, software, gpu };
+  const current = { description, software, gpu, device, lost: false };
+  running = current;
+  device.lost.then(() => current.lost = true);
   return running;
 }
 
@@ -277,7 +290,9 @@ async function activateWasm(): Promise<void> {
   await tf.ready();
 }
 
-async function activateNative(): Promise<{ threads: number } | { why: string }> {
+async function activateNative(): Promise<
+  { threads: number } | { why: string }
+> {
   const { registerNativeBackend, NATIVE_BACKEND } = await import(
     "./kernels/native.ts"
   );

@@ -557,6 +557,31 @@ Deno.test(
 );
 
 Deno.test(
+  "a lost device is replaced at the next selection",
+  testOptions,
+  async () => {
+    await startWebGpu();
+    await selectBackend("webgpu");
+    const lostOne = (tf.findBackend("webgpu") as unknown as {
+      device: GPUDevice;
+    }).device;
+    lostOne.destroy();
+    const info = await lostOne.lost;
+    assert.equal(info.reason, "destroyed");
+
+    const report = await selectBackend("webgpu");
+    assert.equal(report.name, "webgpu", report.reason);
+    const fresh = (tf.findBackend("webgpu") as unknown as {
+      device: GPUDevice;
+    }).device;
+    assert.notEqual(fresh, lostOne, "a new device");
+    const sum = tf.add(tf.tensor([1, 2]), tf.tensor([3, 4]));
+    assert.deepEqual(Array.from(await sum.data()), [4, 6]);
+    sum.dispose();
+  },
+);
+
+Deno.test(
   "a used adapter is never asked for a second device",
   testOptions,
   async () => {
