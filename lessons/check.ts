@@ -27,7 +27,7 @@ import {
 const USAGE = `Usage: deno task check LESSON [--file PATH] [--solutions]
 
   LESSON       a lesson number (02), folder name (02-building-blocks),
-               exercise id (instance-norm) or both (02/instance-norm)
+               exercise id (instance-norm), both (02/instance-norm), or all
   --file PATH  grade PATH instead of the exercise file in lessons/exercises/
   --solutions  grade the reference solutions (instructors)`;
 

@@ -33,7 +33,7 @@ export interface Selected {
 /**
  * The exercises a name selects: a lesson number ("02" or "2"), a lesson
  * slug ("02-building-blocks"), an exercise id ("instance-norm"), or
- * "lesson/exercise" ("02/instance-norm"). Throws with the valid names when
+ * "lesson/exercise" ("02/instance-norm"), or "all". Throws with the valid names when
  * nothing matches.
  */
 export function selectExercises(name: string): Selected[] {
@@ -51,6 +51,7 @@ export function selectExercises(name: string): Selected[] {
   const all = LESSONS.flatMap((lesson) =>
     lesson.exercises.map((exercise) => ({ lesson, exercise }))
   );
+  if (wanted === "all") return all;
   let selected: Selected[];
   if (exercisePart !== undefined) {
     selected = all.filter(({ lesson, exercise }) =>
