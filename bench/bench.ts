@@ -104,6 +104,7 @@ async function runChild(
   run: Run,
   warmup: number,
   steps: number,
+  threads: number,
 ): Promise<Result> {
   const args = [
     "run",
@@ -118,6 +119,7 @@ async function runChild(
   ];
   const output = await new Deno.Command(Deno.execPath(), {
     args,
+    env: { CYCLEGAN_THREADS: String(threads) },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -241,6 +243,7 @@ async function main(): Promise<void> {
       channels: { type: "string", default: "1" },
       filters: { type: "string", default: "64" },
       batch: { type: "string", default: "1" },
+      threads: { type: "string" },
       "vs-torch": { type: "boolean", default: false },
       markdown: { type: "boolean", default: false },
       out: { type: "string" },
@@ -260,6 +263,7 @@ async function main(): Promise<void> {
   }
 
   const peak = await cpuPeak();
+  const threads = Number(values.threads ?? navigator.hardwareConcurrency);
   const runs = parseRuns(values.configs!, values.backends!.split(","), {
     channels: Number(values.channels),
     filters: Number(values.filters),
@@ -271,7 +275,7 @@ async function main(): Promise<void> {
     } GFLOP/s = ${peak.how}`,
   );
   console.log(
-    `Step: batch ${values.batch}, ${values.channels} channel(s), ${values.filters} filters; median of ${steps} steps after ${warmup} warm-up`,
+    `Step: batch ${values.batch}, ${values.channels} channel(s), ${values.filters} filters, ${threads} thread(s) for native and PyTorch; median of ${steps} steps after ${warmup} warm-up`,
   );
   const results: Array<Result & { gflop: number }> = [];
   const seen = new Set<string>();
@@ -279,12 +283,11 @@ async function main(): Promise<void> {
     const key = `${run.imageSize}x${run.residualBlocks}`;
     if (values["vs-torch"] && !seen.has(key)) {
       seen.add(key);
-      const threads = navigator.hardwareConcurrency;
       const result = await runTorch(run, warmup, steps, threads);
       results.push({ ...result, gflop: stepFlops(flopConfig(run)) / 1e9 });
       report(results.at(-1)!);
     }
-    const result = await runChild(run, warmup, steps);
+    const result = await runChild(run, warmup, steps, threads);
     results.push({ ...result, gflop: stepFlops(flopConfig(run)) / 1e9 });
     report(results.at(-1)!);
   }
@@ -337,10 +340,13 @@ async function main(): Promise<void> {
     new URL(`./results/${stamp.replace(/[:.]/g, "-")}.json`, BENCH_DIR)
       .pathname;
   await Deno.mkdir(new URL("./results/", BENCH_DIR), { recursive: true });
+  const load = (await Deno.readTextFile("/proc/loadavg")).split(" ")
+    .slice(0, 3).join(" ");
   await Deno.writeTextFile(
     out,
-    JSON.stringify({ date: stamp, cpu: peak, results }, null, 2),
+    JSON.stringify({ date: stamp, cpu: peak, threads, load, results }, null, 2),
   );
+  console.log(`load average at the end: ${load}`);
   console.log(`results: ${out}`);
   if (values.markdown) {
     console.log(

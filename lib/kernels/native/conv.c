@@ -273,6 +273,8 @@ static void gemm(long M, long N, long K, const AOperand *a, const Matrix *b,
   free(bp);
 }
 
+#define FEW 8
+
 /* ---- few output channels ------------------------------------------------ */
 
 /*
@@ -280,21 +282,6 @@ static void gemm(long M, long N, long K, const AOperand *a, const Matrix *b,
  * packing would cost as much as the arithmetic. These loops read each
  * in-image run of input channels once and use it for every output channel.
  */
-
-static float dot(const float *a, const float *b, long n) {
-  __m256 acc = _mm256_setzero_ps();
-  long i = 0;
-  for (; i + 8 <= n; i += 8) {
-    acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
-  }
-  __m128 lo = _mm256_castps256_ps128(acc), hi = _mm256_extractf128_ps(acc, 1);
-  lo = _mm_add_ps(lo, hi);
-  lo = _mm_hadd_ps(lo, lo);
-  lo = _mm_hadd_ps(lo, lo);
-  float sum = _mm_cvtss_f32(lo);
-  for (; i < n; i++) sum += a[i] * b[i];
-  return sum;
-}
 
 static void axpy(float alpha, const float *x, float *y, long n) {
   __m256 a = _mm256_set1_ps(alpha);
@@ -315,23 +302,43 @@ static void conv_few_outputs(const Im2col *g, const float *filter, long co,
     for (long o = 0; o < co; o++) wt[o * taps + k] = filter[k * co + o];
   }
   long rows = g->n * g->oh * g->ow;
+  long c8 = g->c & ~7L;
 #pragma omp parallel for schedule(static)
   for (long m = 0; m < rows; m++) {
     long ow = m % g->ow, t = m / g->ow;
     long oh = t % g->oh, n = t / g->oh;
-    float acc[8] = {0};
-    for (long kh = 0; kh < g->kh; kh++) {
-      long ih = oh * g->sh - g->top + kh;
-      if (ih < 0 || ih >= g->h) continue;
-      for (long kw = 0; kw < g->kw; kw++) {
-        long iw = ow * g->sw - g->left + kw;
-        if (iw < 0 || iw >= g->w) continue;
-        const float *x = g->x + ((n * g->h + ih) * g->w + iw) * g->c;
-        long k = (kh * g->kw + kw) * g->c;
-        for (long o = 0; o < co; o++) acc[o] += dot(x, wt + o * taps + k, g->c);
+    for (long o = 0; o < co; o++) {
+      /* Four independent sums hide the FMA latency. */
+      __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+      __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+      float tail = 0;
+      for (long kh = 0; kh < g->kh; kh++) {
+        long ih = oh * g->sh - g->top + kh;
+        if (ih < 0 || ih >= g->h) continue;
+        for (long kw = 0; kw < g->kw; kw++) {
+          long iw = ow * g->sw - g->left + kw;
+          if (iw < 0 || iw >= g->w) continue;
+          const float *x = g->x + ((n * g->h + ih) * g->w + iw) * g->c;
+          const float *w = wt + o * taps + (kh * g->kw + kw) * g->c;
+          long c = 0;
+          for (; c + 32 <= c8; c += 32) {
+            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + c), _mm256_loadu_ps(w + c), s0);
+            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + c + 8), _mm256_loadu_ps(w + c + 8), s1);
+            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + c + 16), _mm256_loadu_ps(w + c + 16), s2);
+            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + c + 24), _mm256_loadu_ps(w + c + 24), s3);
+          }
+          for (; c < c8; c += 8) {
+            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + c), _mm256_loadu_ps(w + c), s0);
+          }
+          for (; c < g->c; c++) tail += x[c] * w[c];
+        }
       }
+      float lanes[8];
+      _mm256_storeu_ps(lanes, _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+      float sum = tail;
+      for (int i = 0; i < 8; i++) sum += lanes[i];
+      out[m * co + o] = sum;
     }
-    for (long o = 0; o < co; o++) out[m * co + o] = acc[o];
   }
   free(wt);
 }
@@ -374,8 +381,6 @@ static void filter_grad_few_outputs(const Im2col *g, const float *dy, long co,
   }
   free(partial);
 }
-
-#define FEW 8
 
 /* ---- exported entry points ---------------------------------------------- */
 
@@ -459,8 +464,12 @@ void cg_conv2d_input_grad(const float *dy, int n, int oh, int ow, int co,
       AOperand a = {.kind = A_IM2COL,
                     .g = {dy, n, oh, ow, co, ty, tx, 1, 1, -starty, -startx,
                           rows, cols}};
-      Matrix b = {sub, c, 1};
-      gemm((long)n * rows * cols, c, (long)ty * tx * co, &a, &b, &o);
+      if (c < FEW && sh == 1 && sw == 1) {
+        conv_few_outputs(&a.g, sub, c, dx);
+      } else {
+        Matrix b = {sub, c, 1};
+        gemm((long)n * rows * cols, c, (long)ty * tx * co, &a, &b, &o);
+      }
       free(sub);
     }
   }
