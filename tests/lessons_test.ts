@@ -510,11 +510,23 @@ Deno.test("every lesson text names its exercises, and its links resolve", async 
     }
     assert.match(text, /\(\.\.\/notebooks\/\d\d_[a-z_]+\.ipynb\)/);
   }
-  // Links between the course's own files must resolve; notebook links are
-  // checked by name pattern above, as the notebooks live in their own folder.
+  // Links must resolve. A notebook link is checked against the notebook of
+  // its number, when that notebook exists: a renamed notebook fails here.
+  const notebooks: string[] = [];
+  for await (const entry of Deno.readDir(`${REPOSITORY_ROOT}notebooks`)) {
+    if (/^\d\d_.*\.ipynb$/.test(entry.name)) notebooks.push(entry.name);
+  }
   for (const [name, text] of texts) {
     for (const [, target] of text.matchAll(/\]\(([^)#\s]+)\)/g)) {
-      if (/^[a-z]+:/.test(target) || target.startsWith("../notebooks/")) {
+      if (/^[a-z]+:/.test(target)) continue;
+      const notebook = /^\.\.\/notebooks\/(\d\d)_/.exec(target);
+      if (notebook) {
+        const named = notebooks.filter((n) => n.startsWith(`${notebook[1]}_`));
+        if (named.length === 0) continue;
+        assert.ok(
+          named.includes(target.slice("../notebooks/".length)),
+          `${name} links to ${target}; notebook ${notebook[1]} is ${named}`,
+        );
         continue;
       }
       const stat = await Deno.stat(`${REPOSITORY_ROOT}lessons/${target}`)
