@@ -155,6 +155,11 @@ def main():
     args = parser.parse_args()
 
     notebook = nbformat.read(args.notebook, as_version=4)
+    for number, cell in enumerate(notebook.cells):
+        cell.setdefault("id", f"cell-{number}")
+        if cell.cell_type == "code":
+            cell.setdefault("outputs", [])
+            cell.setdefault("execution_count", None)
     cwd = os.path.dirname(os.path.abspath(args.notebook))
     started = time.monotonic()
     summary = {"seconds": 0, "cells": [], "error": None}

@@ -26,7 +26,10 @@ export const KERNEL_DISPLAY = "Deno (cyclegan-deno)";
 export const FIGURE_TYPES = ["image/png", "image/svg+xml", "text/html"];
 
 const here = new URL(".", import.meta.url);
-export const NOTEBOOK_DIR = decodeURIComponent(here.pathname).replace(/\/$/, "");
+export const NOTEBOOK_DIR = decodeURIComponent(here.pathname).replace(
+  /\/$/,
+  "",
+);
 export const ROOT = NOTEBOOK_DIR.replace(/\/notebooks$/, "");
 /** Where the kernelspec goes: `$XDG_DATA_HOME/jupyter/kernels/NAME`. */
 export const XDG_DATA_HOME = `${ROOT}/.cache/xdg-data`;
@@ -111,7 +114,9 @@ export function checkOutputs(notebook: Notebook): string[] {
     for (const output of outputs) {
       if (output.output_type === "error") {
         problems.push(
-          `${describeCell(cell, index)} failed: ${output.ename}: ${output.evalue}`,
+          `${
+            describeCell(cell, index)
+          } failed: ${output.ename}: ${output.evalue}`,
         );
       }
     }
@@ -121,7 +126,9 @@ export function checkOutputs(notebook: Notebook): string[] {
       if (!wanted.some((type) => types.has(type))) {
         const found = types.size ? [...types].join(", ") : "no rich output";
         problems.push(
-          `${describeCell(cell, index)} should show ${expected}, found ${found}`,
+          `${
+            describeCell(cell, index)
+          } should show ${expected}, found ${found}`,
         );
       }
     }
@@ -284,9 +291,11 @@ function parseArgs(args: string[]) {
 async function main(args: string[]): Promise<number> {
   const { quick, outDir, names } = parseArgs(args);
   const all = await listNotebooks();
-  const chosen = names.length === 0 ? all : all.filter((notebook) =>
-    names.some((name) => notebook.startsWith(name.replace(/\.ipynb$/, "")))
-  );
+  const chosen = names.length === 0
+    ? all
+    : all.filter((notebook) =>
+      names.some((name) => notebook.startsWith(name.replace(/\.ipynb$/, "")))
+    );
   if (chosen.length === 0) {
     console.error(
       `No notebook matches ${names.join(", ")}; there are: ${all.join(", ")}`,
@@ -310,7 +319,9 @@ async function main(args: string[]): Promise<number> {
     });
     results.push(result);
     const status = result.problems.length ? "FAILED" : "ok";
-    console.log(`${status.padEnd(6)} ${result.seconds.toFixed(1).padStart(6)} s  ${name}`);
+    console.log(
+      `${status.padEnd(6)} ${result.seconds.toFixed(1).padStart(6)} s  ${name}`,
+    );
     for (const problem of result.problems) console.log(`         ${problem}`);
   }
   await Deno.writeTextFile(
@@ -320,7 +331,9 @@ async function main(args: string[]): Promise<number> {
   const failed = results.filter((r) => r.problems.length > 0);
   if (failed.length) {
     console.error(
-      `${failed.length} notebook(s) failed: ${failed.map((r) => r.name).join(", ")}`,
+      `${failed.length} notebook(s) failed: ${
+        failed.map((r) => r.name).join(", ")
+      }`,
     );
     return 1;
   }
