@@ -424,7 +424,7 @@ function sliceStats(image: FloatImage): { foreground: number; std: number } {
 export function keptSliceIndices(
   volume: NiftiVolume,
   options: SliceOptions,
-  range = intensityRange(volume, options.percentiles),
+  range: [number, number] = intensityRange(volume, options.percentiles),
 ): number[] {
   const axis = voxelAxis(volume, options.axis ?? "axial");
   const count = volume.dims[axis];
@@ -455,7 +455,7 @@ export function keptSliceIndices(
 export function volumeSlices(
   volume: NiftiVolume,
   options: SliceOptions,
-  range = intensityRange(volume, options.percentiles),
+  range: [number, number] = intensityRange(volume, options.percentiles),
 ): VolumeSlice[] {
   const axis = voxelAxis(volume, options.axis ?? "axial");
   return keptSliceIndices(volume, options, range).map((index) => ({

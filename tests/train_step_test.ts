@@ -123,7 +123,8 @@ Deno.test("bad batches get errors that name the problem", async () => {
     /batch A contains NaN or infinite values/,
   );
   assert.throws(
-    () => model.translate(tf.zeros([16, 16, 1]) as unknown as tf.Tensor4D, "AtoB"),
+    () =>
+      model.translate(tf.zeros([16, 16, 1]) as unknown as tf.Tensor4D, "AtoB"),
     /must be \[batch, height, width, channels\], got shape \[16,16,1\]/,
   );
   assert.throws(
