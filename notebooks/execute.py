@@ -187,7 +187,7 @@ def main():
                 break
             seconds = round(time.monotonic() - begin, 3)
             summary["cells"].append({"index": index, "seconds": seconds})
-            cell.metadata.setdefault("execution", {})["seconds"] = seconds
+            cell.metadata["seconds"] = seconds
             errors = [o for o in cell.outputs if o.output_type == "error"]
             if reply.get("status") == "error" or errors:
                 first = errors[0] if errors else reply

@@ -156,7 +156,7 @@ export function stripOutputs(notebook: Notebook): Notebook {
     cells: notebook.cells.map((cell) => {
       if (cell.cell_type !== "code") return cell;
       const metadata = { ...cell.metadata };
-      delete metadata.execution;
+      delete metadata.seconds;
       return { ...cell, metadata, outputs: [], execution_count: null };
     }),
   };
