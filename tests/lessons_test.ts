@@ -84,6 +84,11 @@ Deno.test("every exercise has a student file and a reference solution", async ()
 Deno.test("names on the command line select lessons and exercises", () => {
   assert.equal(selectExercises("02").length, 3);
   assert.equal(selectExercises("05").length, 2);
+  assert.deepEqual(
+    selectExercises("training-step").map((s) => s.exercise.id),
+    ["training-step"],
+  );
+  assert.equal(selectExercises("losses").length, 2);
   assert.equal(selectExercises("all").length, 15);
   assert.equal(selectExercises("2").length, 3);
   assert.equal(selectExercises("02-building-blocks").length, 3);

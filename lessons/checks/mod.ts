@@ -58,12 +58,14 @@ export function selectExercises(name: string): Selected[] {
       lessonMatches(lesson, lessonPart) && exercise.id === exercisePart
     );
   } else {
-    selected = all.filter(({ lesson }) => lessonMatches(lesson, wanted));
+    // An exercise id wins over a lesson whose slug ends the same way
+    // ("training-step" is an exercise and the end of "05-training-step").
+    selected = all.filter(({ exercise }) =>
+      exercise.id === wanted ||
+      exercise.file.replace(/\.ts$/, "").replace(/_/g, "-") === wanted
+    );
     if (selected.length === 0) {
-      selected = all.filter(({ exercise }) =>
-        exercise.id === wanted ||
-        exercise.file.replace(/\.ts$/, "").replace(/_/g, "-") === wanted
-      );
+      selected = all.filter(({ lesson }) => lessonMatches(lesson, wanted));
     }
   }
   if (selected.length === 0) {
