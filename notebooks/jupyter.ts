@@ -134,6 +134,8 @@ async function main(args: string[]): Promise<number> {
       "--port-retries=0",
       "--no-browser",
       `--notebook-dir=${NOTEBOOK_DIR}`,
+      // Jupyter refuses to run as root (containers) unless told.
+      ...(Deno.uid() === 0 ? ["--allow-root"] : []),
     ],
     env: { JUPYTER_PATH: jupyterPath, JUPYTER_TOKEN: token },
     stdin: "inherit",

@@ -6,6 +6,7 @@
  *   deno task notebooks                 # all notebooks, normal mode
  *   deno task notebooks --quick         # full training in its short mode
  *   deno task notebooks 02_downsampling # some notebooks, by name or prefix
+ *   deno task notebooks --strip         # clear outputs of the committed ones
  *
  * A code cell that must show a figure says so in its metadata:
  * `{"expect": ["image/svg+xml"]}` lists media types of which the cell's
@@ -216,7 +217,7 @@ export interface ExecuteOptions {
   python: string;
   outDir: string;
   quick: boolean;
-  /** Seconds one cell may run. */
+  /** Seconds one cell may run (default 1800). */
   timeout?: number;
 }
 
@@ -237,7 +238,7 @@ export async function executeNotebook(
       "--out",
       out,
       "--timeout",
-      String(options.timeout ?? 600),
+      String(options.timeout ?? 1800),
       path,
     ],
     env,
@@ -288,9 +289,25 @@ function parseArgs(args: string[]) {
   return { quick, outDir, names };
 }
 
+/** Strips outputs from the committed notebooks in place (before a commit). */
+async function stripCommitted(names: string[]): Promise<number> {
+  for (const name of names) {
+    const path = `${NOTEBOOK_DIR}/${name}`;
+    const notebook = await readNotebook(path);
+    if (committedProblems(notebook).length === 0) continue;
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify(stripOutputs(notebook), null, 1) + "\n",
+    );
+    console.log(`stripped ${name}`);
+  }
+  return 0;
+}
+
 async function main(args: string[]): Promise<number> {
   const { quick, outDir, names } = parseArgs(args);
   const all = await listNotebooks();
+  if (args.includes("--strip")) return await stripCommitted(all);
   const chosen = names.length === 0
     ? all
     : all.filter((notebook) =>
