@@ -273,7 +273,7 @@ export function pngBundle(
 ): Record<string, string> {
   const factor = Math.max(
     1,
-    Math.floor((options.minWidth ?? 256) / image.width),
+    Math.ceil((options.minWidth ?? 256) / image.width),
   );
   const shown = factor > 1 ? scaleImage(image, factor) : image;
   return {
