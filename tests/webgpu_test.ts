@@ -168,6 +168,20 @@ const OP_CASES: OpCase[] = [
     fn: (a, w) => tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, "valid"),
   },
   {
+    // Larger than one 64 x 64 x 16 tile of the GEMM filter gradient in
+    // every direction, with ragged edges, odd sizes and a stride of 2.
+    name: "conv2d 3x3 stride 2 same, 20 -> 70 channels (several tiles)",
+    inputs: [x([2, 9, 11, 20], 34), weights([3, 3, 20, 70], 35)],
+    fn: (a, w) => tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 2, "same"),
+  },
+  {
+    // A long sum over few filter elements: the GEMM filter gradient splits
+    // it into 4 slices and adds them up.
+    name: "conv2d 3x3 valid on 48x48 (a long sum, split in slices)",
+    inputs: [x([1, 48, 48, 1], 36), weights([3, 3, 1, 2], 37)],
+    fn: (a, w) => tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, "valid"),
+  },
+  {
     name: "fused conv2d with bias (layers with useBias)",
     inputs: [x([1, 8, 8, 2], 9), weights([4, 4, 2, 3], 10), x([3], 11)],
     fn: (a, w, b) =>
