@@ -117,23 +117,39 @@ static void pack_a(const AOperand *a, long i0, long rows, long k0, long kc,
     }
     return;
   }
-  /* A_IM2COL_T: rows are taps, columns output positions. */
-  long c0 = i0 % g->c, tap0 = i0 / g->c;
+  /* A_IM2COL_T: rows are taps, columns output positions. Each row's tap
+   * is fixed, so its offset in the window is found once. */
+  long dh[MR], dw[MR], offset[MR];
+  for (long r = 0, c = i0 % g->c, tap = i0 / g->c; r < rows; r++) {
+    dh[r] = tap / g->kw;
+    dw[r] = tap % g->kw;
+    offset[r] = (dh[r] * g->w + dw[r]) * g->c + c;
+    if (++c == g->c) {
+      c = 0;
+      tap++;
+    }
+  }
+  long ow = k0 % g->ow, t = k0 / g->ow;
+  long oh = t % g->oh, n = t / g->oh;
   for (long k = 0; k < kc; k++) {
-    long m = k0 + k;
-    long ow = m % g->ow, t = m / g->ow;
-    long oh = t % g->oh, n = t / g->oh;
     long ih0 = oh * g->sh - g->top, iw0 = ow * g->sw - g->left;
-    long c = c0, tap = tap0;
-    for (long r = 0; r < rows; r++) {
-      long kw = tap % g->kw, kh = tap / g->kw;
-      long ih = ih0 + kh, iw = iw0 + kw;
-      dst[k * MR + r] = (ih >= 0 && ih < g->h && iw >= 0 && iw < g->w)
-                            ? g->x[((n * g->h + ih) * g->w + iw) * g->c + c]
-                            : 0.0f;
-      if (++c == g->c) {
-        c = 0;
-        tap++;
+    const float *window = g->x + ((n * g->h + ih0) * g->w + iw0) * g->c;
+    float *d = dst + k * MR;
+    if (ih0 >= 0 && ih0 + g->kh <= g->h && iw0 >= 0 && iw0 + g->kw <= g->w) {
+      for (long r = 0; r < rows; r++) d[r] = window[offset[r]];
+    } else {
+      for (long r = 0; r < rows; r++) {
+        long ih = ih0 + dh[r], iw = iw0 + dw[r];
+        d[r] = (ih >= 0 && ih < g->h && iw >= 0 && iw < g->w)
+                   ? window[offset[r]]
+                   : 0.0f;
+      }
+    }
+    if (++ow == g->ow) {
+      ow = 0;
+      if (++oh == g->oh) {
+        oh = 0;
+        n++;
       }
     }
   }
