@@ -210,9 +210,6 @@ function threadsFromEnvironment(): number | undefined {
 export async function registerNativeBackend(
   options: { threads?: number } = {},
 ): Promise<NativeStatus> {
-  if (!(await granted({ name: "ffi" }))) {
-    return { ok: false, why: "the native kernels need --allow-ffi" };
-  }
   if (Deno.build.arch !== "x86_64") {
     return {
       ok: false,
@@ -221,6 +218,13 @@ export async function registerNativeBackend(
   }
   const build = await buildNativeKernels();
   if (!build.ok) return build;
+  if (!(await granted({ name: "ffi", path: build.library }))) {
+    return {
+      ok: false,
+      why:
+        `loading the native kernels needs --allow-ffi (for ${build.library})`,
+    };
+  }
   if (!native) {
     try {
       native = Deno.dlopen(build.library, SYMBOLS).symbols;
