@@ -9,6 +9,7 @@
  * Each (backend, configuration) runs in its own process, so that peak
  * resident memory (VmHWM) belongs to that run alone. Results are written to
  * bench/results/<timestamp>.json; `--markdown` prints the table as Markdown.
+ * `--leak 1000` instead counts tensors over 1000 steps of a tiny model.
  *
  * @module
  */
@@ -98,6 +99,38 @@ async function child(run: Run, warmup: number, steps: number): Promise<Result> {
     tensorsAfter,
     peakRssMiB: await peakRssMiB(),
   };
+}
+
+/**
+ * Tensor count over many steps of a tiny model: after the image pools are
+ * full (poolSize steps), the count must not move.
+ */
+async function leakCheck(backend: string, steps: number): Promise<string> {
+  const { tf } = await import("../lib/tf.ts");
+  const { selectBackend } = await import("../lib/backend.ts");
+  const { CycleGAN } = await import("../lib/train_step.ts");
+  const report = await selectBackend(backend as "native");
+  if (report.name !== backend) return `${backend}: ${report.reason}`;
+  const poolSize = 10;
+  const model = CycleGAN.create({
+    imageSize: 32,
+    generatorFilters: 2,
+    discriminatorFilters: 2,
+    residualBlocks: 1,
+    poolSize,
+  });
+  const a = tf.randomUniform([1, 32, 32, 1], -1, 1) as Tensor4D;
+  const b = tf.randomUniform([1, 32, 32, 1], -1, 1) as Tensor4D;
+  let afterPool = 0;
+  for (let step = 1; step <= steps; step++) {
+    await model.trainStep(a, b);
+    if (step === poolSize + 1) afterPool = tf.memory().numTensors;
+  }
+  const end = tf.memory().numTensors;
+  model.dispose();
+  tf.dispose([a, b]);
+  return `${backend}: ${afterPool} tensors after step ${poolSize + 1}, ` +
+    `${end} after step ${steps}${afterPool === end ? " (flat)" : " (GROWS)"}`;
 }
 
 async function runChild(
@@ -247,9 +280,16 @@ async function main(): Promise<void> {
       "vs-torch": { type: "boolean", default: false },
       markdown: { type: "boolean", default: false },
       out: { type: "string" },
+      leak: { type: "string" },
     },
   });
   const steps = Number(values.steps), warmup = Number(values.warmup);
+  if (values.leak) {
+    for (const backend of values.backends!.split(",")) {
+      console.log(await leakCheck(backend, Number(values.leak)));
+    }
+    return;
+  }
   if (values.child) {
     const run = JSON.parse(values.child) as Run;
     let result: Result;
