@@ -100,13 +100,25 @@ export function epochPlan(
 /** Streams an epoch's batches, loading each only when it is asked for. */
 export async function* epochBatches(
   source: BatchSource,
-  options: { epoch: number; batchSize: number; seed: number },
+  options: {
+    epoch: number;
+    batchSize: number;
+    seed: number;
+    startBatch?: number;
+  },
 ): AsyncIterable<UnpairedBatch> {
   const plan = epochPlan(source.countA, source.countB, options, {
     a: source.orderA,
     b: source.orderB,
   });
+  const start = options.startBatch ?? 0;
+  if (!Number.isInteger(start) || start < 0) {
+    throw new RangeError(
+      `startBatch must be a whole number >= 0, got ${start}`,
+    );
+  }
   for (const [batch, step] of plan.entries()) {
+    if (batch < start) continue;
     const at = (domain: number) =>
       new SeededRandom(mixSeed(options.seed, options.epoch, batch, domain));
     const [a, b] = await Promise.all([

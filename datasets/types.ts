@@ -38,11 +38,14 @@ export interface UnpairedDataset {
   /**
    * The batches of one epoch, in an order fixed by `seed` and `epoch`:
    * ceil(max(trainCount.a, trainCount.b) / batchSize) of them.
+   * `startBatch` skips that many without loading them (resuming mid-epoch);
+   * the batches after it are the same as in a full pass.
    */
   batches(options: {
     epoch: number;
     batchSize: number;
     seed: number;
+    startBatch?: number;
   }): AsyncIterable<UnpairedBatch>;
   /** The first `count` test images of a domain, always the same ones. */
   testImages(domain: "A" | "B", count: number): Promise<Images>;

@@ -111,20 +111,15 @@ export async function* train(
     const epochStart = performance.now();
     const sums = new Map<string, number>();
     let stepsThisEpoch = 0;
-    let batch = 0;
+    let batch = skip;
     let stepStart = performance.now();
-    for await (
-      const pair of dataset.batches({
-        epoch,
-        batchSize: config.batchSize,
-        seed,
-      })
-    ) {
-      if (batch < skip) {
-        batch += 1;
-        stepStart = performance.now();
-        continue;
-      }
+    const pairs = dataset.batches({
+      epoch,
+      batchSize: config.batchSize,
+      seed,
+      startBatch: skip,
+    });
+    for await (const pair of pairs) {
       if (plan.signal?.aborted) {
         yield {
           kind: "end",
