@@ -25,6 +25,8 @@ export function niftiHeaderBytes(bytes: Uint8Array, path: string): Uint8Array {
   }
   const view = new DataView(raw.buffer, raw.byteOffset, NIFTI1_HEADER);
   const little = view.getInt32(0, true) === NIFTI1_HEADER;
+  // Limitation: only NIfTI-1 headers are written back; a NIfTI-2 input
+  // (540-byte header, 64-bit dims) is read but not written.
   if (!little && view.getInt32(0, false) !== NIFTI1_HEADER) {
     throw new Error(
       `${path}: not a NIfTI-1 file (sizeof_hdr is not 348); only NIfTI-1 can be written back`,
