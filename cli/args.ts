@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 
 /** A whole number >= `least`. */
 export function integer(least: number) {
@@ -49,4 +49,11 @@ export function imageSize(text: string): number {
 export async function canWrite(path: string): Promise<boolean> {
   const status = await Deno.permissions.query({ name: "write", path });
   return status.state === "granted";
+}
+
+/** The `--backend` flag both commands take. */
+export function backendOption(): Option {
+  return new Option("--backend <name>", "where tensors run")
+    .choices(["auto", "webgpu", "native", "wasm", "cpu"])
+    .default("auto");
 }

@@ -12,23 +12,13 @@
  * @module
  */
 import { writeFileAtomic } from "../lib/checkpoint.ts";
-import type { StepLosses } from "../lib/train_step.ts";
+import { LOSS_NAMES, type StepLosses } from "../lib/train_step.ts";
 import type { Evaluation, SampleSet } from "../lib/trainer.ts";
 import { encodePng, imageGrid } from "../lib/image_io.ts";
 import { lossChart, type LossRecord, toSvgString } from "../lib/plot.ts";
 
 /** Loss columns of losses.csv, in order. */
-export const LOSS_COLUMNS: (keyof StepLosses)[] = [
-  "lossG",
-  "lossDA",
-  "lossDB",
-  "adversarialAB",
-  "adversarialBA",
-  "cycleA",
-  "cycleB",
-  "identityA",
-  "identityB",
-];
+export const LOSS_COLUMNS: readonly (keyof StepLosses)[] = LOSS_NAMES;
 
 const LOSS_HEADER = [
   "step",

@@ -33,7 +33,13 @@ import {
   openDataset,
   type UnpairedDataset,
 } from "../datasets/mod.ts";
-import { canWrite, imageSize, integer, nonNegative } from "./args.ts";
+import {
+  backendOption,
+  canWrite,
+  imageSize,
+  integer,
+  nonNegative,
+} from "./args.ts";
 import { RunFolder } from "./run_folder.ts";
 
 /** How a run was started; saved as run.json so `--resume` can reopen it. */
@@ -91,15 +97,7 @@ function buildCommand(): Command {
       "--resume <dir>",
       "continue the run in this folder from its last checkpoint",
     )
-    .addOption(
-      new Option("--backend <name>", "where tensors run").choices([
-        "auto",
-        "webgpu",
-        "native",
-        "wasm",
-        "cpu",
-      ]).default("auto"),
-    )
+    .addOption(backendOption())
     .option(
       "--size <n>",
       "image size in pixels, a multiple of 4 (default: 64 on CPU for the phantom, else 128)",

@@ -26,7 +26,7 @@ import {
 } from "../datasets/nifti.ts";
 import { isImageName, isNiftiName } from "../datasets/folder.ts";
 import { encodeNifti, niftiHeaderBytes } from "../datasets/nifti_write.ts";
-import { canWrite } from "./args.ts";
+import { backendOption, canWrite } from "./args.ts";
 
 type Direction = "AtoB" | "BtoA";
 
@@ -68,15 +68,7 @@ function buildCommand(): Command {
         "sagittal",
       ]).default("axial"),
     )
-    .addOption(
-      new Option("--backend <name>", "where tensors run").choices([
-        "auto",
-        "webgpu",
-        "native",
-        "wasm",
-        "cpu",
-      ]).default("auto"),
-    )
+    .addOption(backendOption())
     .showHelpAfterError("(run with --help for every flag)")
     .exitOverride();
 }

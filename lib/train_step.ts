@@ -51,7 +51,8 @@ export interface StepLosses {
 /** Which way to translate. */
 export type Direction = "AtoB" | "BtoA";
 
-const LOSS_NAMES = [
+/** The names of {@link StepLosses}, in the order they are reported. */
+export const LOSS_NAMES = [
   "lossG",
   "lossDA",
   "lossDB",
