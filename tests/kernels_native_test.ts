@@ -15,6 +15,7 @@ import {
   runConvCase,
 } from "../lib/kernels/check.ts";
 import { createGenerator } from "../lib/generator.ts";
+import { fusedInstanceNorm } from "../lib/kernels/instance_norm.ts";
 import { createDiscriminator } from "../lib/discriminator.ts";
 
 const TOLERANCE = 1e-4;
@@ -143,6 +144,41 @@ Deno.test({
     }
     generator.dispose();
     discriminator.dispose();
+  },
+});
+
+Deno.test({
+  name: "the native instance norm kernels match the cpu backend",
+  ignore: !status.ok,
+  fn: async () => {
+    assert.ok(tf.getKernel("CycleGANInstanceNorm", "native"));
+    const [actual, expected] = await onBoth(async () => {
+      const x = tf.randomNormal([2, 5, 6, 3], 1, 3, "float32", 1);
+      const gamma = tf.tensor1d([1.5, -0.5, 2]);
+      const beta = tf.tensor1d([0.1, 0.2, -0.3]);
+      const weights = tf.randomNormal([2, 5, 6, 3], 0, 1, "float32", 2);
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(
+          fusedInstanceNorm(
+            a as tf.Tensor4D,
+            g as tf.Tensor1D,
+            b as tf.Tensor1D,
+            1e-5,
+          ),
+          weights,
+        ))
+      )([x, gamma, beta]);
+      const y = fusedInstanceNorm(x as tf.Tensor4D, gamma, beta, 1e-5);
+      const out = await Promise.all(
+        [y, ...grads].map((t) => t.data() as Promise<Float32Array>),
+      );
+      tf.dispose([x, gamma, beta, weights, y, ...grads]);
+      return out;
+    });
+    for (let i = 0; i < 4; i++) {
+      const error = relativeError(actual[i], expected[i]);
+      assert.ok(error <= 1e-4, `output ${i} differs from cpu by ${error}`);
+    }
   },
 });
 

@@ -45,6 +45,36 @@ const SYMBOLS = {
     parameters: ["i32", "i32", "buffer", "buffer", "f32"],
     result: "void",
   },
+  cg_instance_norm: {
+    parameters: [
+      "buffer", // x
+      "i32", // n
+      "i32", // height * width
+      "i32", // channels
+      "buffer", // gamma
+      "buffer", // beta
+      "f32", // epsilon
+      "buffer", // y
+      "buffer", // normalised x
+      "buffer", // 1 / std
+    ],
+    result: "void",
+  },
+  cg_instance_norm_grad: {
+    parameters: [
+      "buffer", // dy
+      "buffer", // normalised x
+      "buffer", // 1 / std
+      "buffer", // gamma
+      "i32", // n
+      "i32", // height * width
+      "i32", // channels
+      "buffer", // dx
+      "buffer", // dgamma
+      "buffer", // dbeta
+    ],
+    result: "void",
+  },
   cg_binary4: {
     parameters: [
       "i32",
@@ -726,6 +756,64 @@ function unaliased(kernelFunc: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/** Kernel names of the fused instance norm (see ./instance_norm.ts). */
+export const INSTANCE_NORM_KERNEL = "CycleGANInstanceNorm";
+export const INSTANCE_NORM_GRAD_KERNEL = "CycleGANInstanceNormGrad";
+
+function instanceNormKernel(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as CpuBackend;
+  const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
+  const [n, h, w, c] = x.shape;
+  const size = n * h * w * c;
+  const y = pool.take(size), xHat = pool.take(size);
+  const invStd = pool.take(n * c);
+  native!.cg_instance_norm(
+    values(backend, x),
+    n,
+    h * w,
+    c,
+    values(backend, gamma),
+    values(backend, beta),
+    (args.attrs ?? {}).epsilon as number,
+    y,
+    xHat,
+    invStd,
+  );
+  return [
+    backend.makeTensorInfo(x.shape, "float32", y),
+    backend.makeTensorInfo(x.shape, "float32", xHat),
+    backend.makeTensorInfo([n, 1, 1, c], "float32", invStd),
+  ];
+}
+
+function instanceNormGradKernel(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as CpuBackend;
+  const { dy, xHat, invStd, gamma } = args.inputs as Record<
+    string,
+    tf.TensorInfo
+  >;
+  const [n, h, w, c] = dy.shape;
+  const dx = pool.take(n * h * w * c);
+  const dGamma = pool.take(c), dBeta = pool.take(c);
+  native!.cg_instance_norm_grad(
+    values(backend, dy),
+    values(backend, xHat),
+    values(backend, invStd),
+    values(backend, gamma),
+    n,
+    h * w,
+    c,
+    dx,
+    dGamma,
+    dBeta,
+  );
+  return [
+    backend.makeTensorInfo(dy.shape, "float32", dx),
+    backend.makeTensorInfo([c], "float32", dGamma),
+    backend.makeTensorInfo([c], "float32", dBeta),
+  ];
+}
+
 const OWN_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   [tf.Relu]: unary(tf.Relu),
   [tf.Step]: unary(tf.Step),
@@ -778,6 +866,18 @@ function registerKernels(): void {
     }
   }
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
+  for (
+    const [kernelName, kernelFunc] of [
+      [INSTANCE_NORM_KERNEL, instanceNormKernel],
+      [INSTANCE_NORM_GRAD_KERNEL, instanceNormGradKernel],
+    ] as const
+  ) {
+    tf.registerKernel({
+      kernelName,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+  }
   for (const config of tf.getKernelsForBackend("cpu")) {
     const own = OWN_KERNELS[config.kernelName] as unknown as tf.KernelFunc;
     tf.registerKernel({
