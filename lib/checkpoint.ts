@@ -220,6 +220,36 @@ async function loadOptimizer(optimizer: Optimizer, path: string) {
   }
   await optimizer.setWeights(weights);
   tf.dispose(weights.map((w) => w.tensor));
+  restoreBiasCorrection(optimizer);
+}
+
+/**
+ * tfjs's Adam keeps beta1^t and beta2^t as running float32 products, but
+ * `setWeights` recomputes them with one `pow`, which rounds differently:
+ * a resumed run would drift from an uninterrupted one in the 7th digit
+ * after a few steps. Rebuilding the products step by step (a float32
+ * product of two float32 values is exactly `Math.fround` of the double
+ * product) makes resuming bit-exact.
+ */
+function restoreBiasCorrection(optimizer: Optimizer): void {
+  const adam = optimizer as unknown as {
+    beta1: number;
+    beta2: number;
+    iterations: number;
+    accBeta1: tf.Variable;
+    accBeta2: tf.Variable;
+  };
+  const running = (beta: number) => {
+    let product = Math.fround(beta);
+    for (let step = 0; step < adam.iterations; step++) {
+      product = Math.fround(product * Math.fround(beta));
+    }
+    return product;
+  };
+  tf.tidy(() => {
+    adam.accBeta1.assign(tf.scalar(running(adam.beta1)));
+    adam.accBeta2.assign(tf.scalar(running(adam.beta2)));
+  });
 }
 
 async function savePool(pool: CycleGAN["poolA"], path: string) {

@@ -17,7 +17,9 @@ Deno.test("checkpoint round trip: same outputs, same optimizer state, same next 
   const model = CycleGAN.create(TINY);
   const a = patternBatch(1, 16, 1);
   const b = patternBatch(1, 16, 1, 5);
-  for (let i = 0; i < 3; i++) await model.trainStep(a, b);
+  // Five steps: where tfjs's pow(beta2, 6) and the running product of six
+  // beta2s differ in float32.
+  for (let i = 0; i < 5; i++) await model.trainStep(a, b);
   model.learningRate = 1.5e-4;
   const before = tf.memory().numTensors;
   const folder = await saveCheckpoint(model, run, {
@@ -26,24 +28,30 @@ Deno.test("checkpoint round trip: same outputs, same optimizer state, same next 
     extra: { note: "x" },
   });
   assert.equal(tf.memory().numTensors, before, "saving leaks no tensors");
-  assert.match(folder, /checkpoints\/step-000003$/);
+  assert.match(folder, /checkpoints\/step-000005$/);
 
   const { model: restored, state } = await loadCheckpoint(run);
   assert.deepEqual(state, {
-    step: 3,
+    step: 5,
     epoch: 2,
     batchInEpoch: 1,
     extra: { note: "x" },
   });
-  assert.equal(restored.step, 3);
+  assert.equal(restored.step, 5);
   assert.equal(restored.learningRate, 1.5e-4);
   assert.deepEqual(restored.config, model.config);
   const original = await model.translate(a, "AtoB").data();
   const reloaded = await restored.translate(a, "AtoB").data();
   assert.equal(maxAbsDiff(original, reloaded), 0);
-  // Adam's moments and step count, and the pools, came back: the next step
-  // gives the same losses to the last bit.
-  assert.deepEqual(await restored.trainStep(a, b), await model.trainStep(a, b));
+  // Adam's moments, step count and bias correction, and the pools, came
+  // back: the next steps give the same losses to the last bit.
+  for (let step = 0; step < 4; step++) {
+    assert.deepEqual(
+      await restored.trainStep(a, b),
+      await model.trainStep(a, b),
+      `step ${step + 1} after resuming`,
+    );
+  }
   model.dispose();
   restored.dispose();
   await Deno.remove(run, { recursive: true });
