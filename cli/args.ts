@@ -57,3 +57,21 @@ export function backendOption(): Option {
     .choices(["auto", "webgpu", "native", "wasm", "cpu"])
     .default("auto");
 }
+
+/**
+ * Mesa's Vulkan driver, asked for a WebGPU adapter, prints "XDG_RUNTIME_DIR
+ * is invalid or not set" when the variable is missing (SSH sessions,
+ * containers, CI). It is harmless, but reads like a failure: point the
+ * variable at a private folder under .cache/ first.
+ */
+export async function giveMesaARuntimeDir(): Promise<void> {
+  if (Deno.build.os !== "linux" || Deno.env.get("XDG_RUNTIME_DIR")) return;
+  const folder = `${Deno.cwd()}/.cache/xdg-runtime`;
+  try {
+    await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
+    await Deno.chmod(folder, 0o700);
+    Deno.env.set("XDG_RUNTIME_DIR", folder);
+  } catch {
+    // Without write access the warning stays; nothing else depends on it.
+  }
+}

@@ -36,6 +36,7 @@ import {
 import {
   backendOption,
   canWrite,
+  giveMesaARuntimeDir,
   imageSize,
   integer,
   nonNegative,
@@ -284,6 +285,7 @@ export async function main(args: string[]): Promise<number> {
   const log = (line: string) => console.log(line);
 
   // Backend first: the default sizes depend on it.
+  await giveMesaARuntimeDir();
   const backend = await selectBackend(flags.backend as BackendChoice);
   log(`Backend: ${backend.name} (${backend.reason})`);
 

@@ -26,7 +26,7 @@ import {
 } from "../datasets/nifti.ts";
 import { isImageName, isNiftiName } from "../datasets/folder.ts";
 import { encodeNifti, niftiHeaderBytes } from "../datasets/nifti_write.ts";
-import { backendOption, canWrite } from "./args.ts";
+import { backendOption, canWrite, giveMesaARuntimeDir } from "./args.ts";
 
 type Direction = "AtoB" | "BtoA";
 
@@ -274,6 +274,7 @@ export async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
+  await giveMesaARuntimeDir();
   const backend = await selectBackend(flags.backend as BackendChoice);
   console.log(`Backend: ${backend.name} (${backend.reason})`);
   let generator: tf.LayersModel;

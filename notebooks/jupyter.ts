@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { giveMesaARuntimeDir } from "../cli/args.ts";
 import {
   installKernel,
   JUPYTER_PATH,
@@ -146,4 +147,8 @@ async function main(args: string[]): Promise<number> {
   return code;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  // The kernels inherit it: no Mesa warning when a notebook probes WebGPU.
+  await giveMesaARuntimeDir();
+  Deno.exit(await main(Deno.args));
+}

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { giveMesaARuntimeDir } from "../cli/args.ts";
 
 /** The kernel's name and how Jupyter lists it. */
 export const KERNEL_NAME = "cyclegan-deno";
@@ -357,4 +358,8 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  // The kernels inherit it: no Mesa warning when a notebook probes WebGPU.
+  await giveMesaARuntimeDir();
+  Deno.exit(await main(Deno.args));
+}
