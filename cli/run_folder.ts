@@ -140,7 +140,9 @@ export class RunFolder {
       }
       points.push(point);
     }
-    const svg = toSvgString(lossChart(points, { title: "Training losses" }));
+    const svg = toSvgString(
+      lossChart(points, { title: "Training losses", logY: true }),
+    );
     await writeFileAtomic(`${this.path}/losses.svg`, svg);
   }
 

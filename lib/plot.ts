@@ -73,37 +73,40 @@ function longForm(history: LossRecord[], keys?: string[]) {
 }
 
 /**
- * A line per loss against the training step, each line labelled at its
- * end, so the chart reads without a separate legend.
+ * A line per loss against the training step, with a legend drawn in the
+ * chart's right margin (so a saved SVG carries it).
  */
 export function lossChart(
   history: LossRecord[],
   options: LossChartOptions = {},
 ): PlotElement {
   const rows = longForm(history, options.keys);
+  const names = [...new Set(rows.map((row) => row.name))];
+  // A legend column in the right margin, one line per loss: labels at the
+  // lines' ends would overlap where losses run close together.
+  const legend = names.map((name, i) =>
+    Plot.text([name], {
+      frameAnchor: "top-right",
+      dx: 10,
+      dy: 14 * i,
+      text: (d: string) => d,
+      fill: () => name,
+      textAnchor: "start",
+      fontWeight: "bold",
+    })
+  );
   return Plot.plot({
     document: plotDocument(),
     width: options.width ?? 640,
     height: options.height ?? 320,
-    marginRight: 90,
+    marginRight: 100,
     title: options.title,
     x: { label: "step" },
     y: { label: "loss", grid: true, type: options.logY ? "log" : "linear" },
-    color: { type: "categorical" },
+    color: { type: "categorical", domain: names },
     marks: [
       Plot.lineY(rows, { x: "step", y: "loss", stroke: "name" }),
-      Plot.text(
-        rows,
-        Plot.selectLast({
-          x: "step",
-          y: "loss",
-          z: "name",
-          text: "name",
-          fill: "name",
-          dx: 4,
-          textAnchor: "start",
-        }),
-      ),
+      ...legend,
     ],
   });
 }

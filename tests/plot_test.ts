@@ -19,7 +19,7 @@ import { decodeBase64 } from "./plot_helpers.ts";
 type El = { outerHTML: string };
 const html = (element: unknown) => (element as El).outerHTML;
 
-Deno.test("lossChart draws a line and an end label per loss", () => {
+Deno.test("lossChart draws a line and a legend entry per loss", () => {
   const history = [
     { step: 0, lossG: 3, lossDA: 0.5 },
     { step: 1, lossG: 2, lossDA: 0.4 },
@@ -30,6 +30,13 @@ Deno.test("lossChart draws a line and an end label per loss", () => {
   assert.equal(lines.match(/<path /g)?.length, 2);
   assert.match(svg, />lossG</);
   assert.match(svg, />lossDA</);
+  // Legend entries sit one line apart, not on top of each other.
+  const legendRows = [
+    ...svg.matchAll(
+      /<g transform="translate\(([\d.]+),([\d.]+)\)"[^>]*aria-label="text"/g,
+    ),
+  ].map((m) => Number(m[2]));
+  assert.deepEqual(legendRows, [0, 14], "one legend row per loss");
 });
 
 Deno.test("featureMapGrid tiles channels, each stretched to -1..1", () => {
