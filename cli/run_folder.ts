@@ -7,7 +7,10 @@
  *   losses.csv       one row per step
  *   losses.svg       the loss curves (Observable Plot)
  *   metrics.csv      per epoch, A -> B against ground truth, when there is any
- *   samples/         epoch-NNN.png grids and latest.png
+ *   samples/         epoch-NNN.png grids, latest.png, and latest.svg with
+ *                    each row labelled
+ *
+ * Epochs are counted from 1 in every file, as in the log.
  *
  * @module
  */
@@ -15,7 +18,22 @@ import { writeFileAtomic } from "../lib/checkpoint.ts";
 import { LOSS_NAMES, type StepLosses } from "../lib/train_step.ts";
 import type { Evaluation, SampleSet } from "../lib/trainer.ts";
 import { encodePng, imageGrid } from "../lib/image_io.ts";
-import { lossChart, type LossRecord, toSvgString } from "../lib/plot.ts";
+import {
+  labelledRows,
+  lossChart,
+  type LossRecord,
+  toSvgString,
+} from "../lib/plot.ts";
+
+/** The rows of a sample grid, top to bottom. */
+export const SAMPLE_ROWS = [
+  "real A",
+  "fake B",
+  "cycled A",
+  "real B",
+  "fake A",
+  "cycled B",
+];
 
 /** Loss columns of losses.csv, in order. */
 export const LOSS_COLUMNS: readonly (keyof StepLosses)[] = LOSS_NAMES;
@@ -151,6 +169,7 @@ export class RunFolder {
    * cycled B. Returns the file's path.
    */
   async writeSamples(samples: SampleSet, name: string): Promise<string> {
+    // In the order of SAMPLE_ROWS.
     const grid = imageGrid([
       samples.realA,
       samples.fakeB,
@@ -163,6 +182,11 @@ export class RunFolder {
     const path = `${this.path}/samples/${name}.png`;
     await writeFileAtomic(path, png);
     await writeFileAtomic(`${this.path}/samples/latest.png`, png);
+    const labelled = labelledRows(grid, SAMPLE_ROWS);
+    await writeFileAtomic(
+      `${this.path}/samples/latest.svg`,
+      toSvgString(labelled),
+    );
     return path;
   }
 

@@ -1,8 +1,10 @@
 /**
  * The CycleGAN objective (Zhu et al. 2017, eq. 3):
  *
- *   L(G, F, D_X, D_Y) = L_GAN(G, D_Y) + L_GAN(F, D_X) + lambda L_cyc(G, F)
+ *   L(G, F, D_A, D_B) = L_GAN(G, D_B) + L_GAN(F, D_A) + lambda L_cyc(G, F)
  *
+ * with G = generatorAB, F = generatorBA, D_A and D_B the discriminators of
+ * the two domains (the paper writes X and Y for A and B),
  * plus the identity term of section 5.2, weighted lambda_id x lambda.
  * Every function takes tensors and returns a scalar tensor; the caller
  * owns it.

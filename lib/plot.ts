@@ -165,6 +165,50 @@ export function imageFigure(
   });
 }
 
+/**
+ * A picture of stacked rows (as `imageGrid` lays them out) with a label in
+ * the left margin beside each row: which row is real, translated or
+ * reconstructed, readable without a key.
+ */
+export function labelledRows(
+  image: PixelImage,
+  labels: string[],
+  options: { scale?: number; padding?: number } = {},
+): PlotElement {
+  const scale = options.scale ?? 2;
+  const padding = options.padding ?? 2;
+  const rowHeight = (image.height - padding) / labels.length;
+  const marginLeft = 8 * Math.max(...labels.map((l) => l.length)) + 12;
+  return Plot.plot({
+    document: plotDocument(),
+    width: image.width * scale + marginLeft,
+    height: image.height * scale,
+    margin: 0,
+    marginLeft,
+    x: { domain: [0, image.width], axis: null },
+    y: { domain: [image.height, 0], axis: null },
+    marks: [
+      Plot.image([0], {
+        x: image.width / 2,
+        y: image.height / 2,
+        width: image.width * scale,
+        height: image.height * scale,
+        src: pngDataUrl(image),
+        preserveAspectRatio: "none",
+        imageRendering: "pixelated",
+      }),
+      Plot.text(labels, {
+        x: 0,
+        y: (_: string, i: number) => padding + (i + 0.5) * rowHeight,
+        text: (d: string) => d,
+        textAnchor: "end",
+        dx: -6,
+        fontSize: 12,
+      }),
+    ],
+  });
+}
+
 // Display helpers for the notebooks: feature maps, architecture tables,
 // patch-score maps and plain line charts, all as plain data in and Plot
 // figures, pictures or HTML out.

@@ -46,6 +46,24 @@ Deno.test("train writes the whole run folder on the embedded default", async () 
   );
   const rows = await readLossRows(inRepo(run));
   assert.deepEqual(rows.map((r) => r.step), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    rows.map((r) => r.epoch),
+    [1, 1, 1, 2, 2, 2],
+    "epochs count from 1, as in the log",
+  );
+  const labelled = await Deno.readTextFile(inRepo(`${run}/samples/latest.svg`));
+  for (
+    const label of [
+      "real A",
+      "fake B",
+      "cycled A",
+      "real B",
+      "fake A",
+      "cycled B",
+    ]
+  ) {
+    assert.ok(labelled.includes(`>${label}<`), `sample sheet labels ${label}`);
+  }
   const metrics = (await Deno.readTextFile(inRepo(`${run}/metrics.csv`))).trim()
     .split("\n");
   assert.equal(metrics.length, 3, "header + one row per epoch");
