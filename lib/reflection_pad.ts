@@ -15,6 +15,9 @@ import { tf } from "./tf.ts";
 
 type MirrorMode = "reflect" | "symmetric";
 
+/** Name of the one-pass gradient kernel a backend may register. */
+const MIRROR_PAD_GRAD_KERNEL = "CycleGANMirrorPadGrad";
+
 /**
  * Folds the gradient of one padded axis back onto the unpadded axis.
  *
@@ -61,6 +64,17 @@ export function mirrorPadGradient(
   paddings: Array<[number, number]>,
   mode: MirrorMode,
 ): tf.Tensor {
+  // A backend may fold all borders in one pass (the native one does).
+  if (
+    dy.rank <= 4 && dy.dtype === "float32" &&
+    tf.getKernel(MIRROR_PAD_GRAD_KERNEL, tf.getBackend())
+  ) {
+    return tf.engine().runKernel(
+      MIRROR_PAD_GRAD_KERNEL,
+      { dy },
+      { paddings, mode } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor;
+  }
   return tf.tidy(() => {
     let dx = dy;
     paddings.forEach(([before, after], axis) => {

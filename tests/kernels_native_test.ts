@@ -16,6 +16,7 @@ import {
 } from "../lib/kernels/check.ts";
 import { createGenerator } from "../lib/generator.ts";
 import { fusedInstanceNorm } from "../lib/kernels/instance_norm.ts";
+import { reflectionPad2d } from "../lib/reflection_pad.ts";
 import { createDiscriminator } from "../lib/discriminator.ts";
 
 const TOLERANCE = 1e-4;
@@ -178,6 +179,33 @@ Deno.test({
     for (let i = 0; i < 4; i++) {
       const error = relativeError(actual[i], expected[i]);
       assert.ok(error <= 1e-4, `output ${i} differs from cpu by ${error}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "the native reflection-pad gradient matches the cpu backend",
+  ignore: !status.ok,
+  fn: async () => {
+    assert.ok(tf.getKernel("CycleGANMirrorPadGrad", "native"));
+    for (const mode of ["reflect", "symmetric"] as const) {
+      const [actual, expected] = await onBoth(async () => {
+        const x = tf.randomNormal([2, 5, 6, 3], 0, 1, "float32", 4);
+        const weights = tf.randomNormal([2, 9, 10, 3], 0, 1, "float32", 5);
+        const dx = tf.grad((t: tf.Tensor) =>
+          tf.sum(tf.mul(
+            mode === "reflect"
+              ? reflectionPad2d(t as tf.Tensor4D, 2)
+              : tf.mirrorPad(t, [[0, 0], [2, 2], [1, 2], [0, 0]], mode),
+            mode === "reflect" ? weights : tf.slice(weights, 0, [2, 9, 9, 3]),
+          ))
+        )(x);
+        const out = await dx.data() as Float32Array;
+        tf.dispose([x, weights, dx]);
+        return out;
+      });
+      const error = relativeError(actual, expected);
+      assert.ok(error <= 1e-5, `${mode}: differs from cpu by ${error}`);
     }
   },
 });

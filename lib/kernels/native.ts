@@ -75,6 +75,10 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  cg_scatter_add4: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "i32"],
+    result: "void",
+  },
   cg_binary4: {
     parameters: [
       "i32",
@@ -639,18 +643,14 @@ function pad(kind: "mirror" | "constant"): (args: KernelArgs) => tf.TensorInfo {
     const reflect = attrs.mode === "reflect" ? 1 : 0;
     const strides = contiguousStrides(x.shape);
     const outShape = x.shape.map((n, i) => n + paddings[i][0] + paddings[i][1]);
-    const maps = outShape.map((length, axis) => {
-      const n = x.shape[axis];
-      return Int32Array.from({ length }, (_, i) => {
-        let j = i - paddings[axis][0];
-        if (kind === "constant") {
-          return j < 0 || j >= n ? -1 : j * strides[axis];
-        }
-        if (j < 0) j = -j - 1 + reflect;
-        if (j >= n) j = 2 * n - 1 - j - reflect;
-        return j * strides[axis];
-      });
-    });
+    const maps = kind === "constant"
+      ? outShape.map((length, axis) =>
+        Int32Array.from({ length }, (_, i) => {
+          const j = i - paddings[axis][0];
+          return j < 0 || j >= x.shape[axis] ? -1 : j * strides[axis];
+        })
+      )
+      : mirrorMaps(x.shape, paddings, reflect === 1);
     return gather(
       backend,
       x,
@@ -659,6 +659,56 @@ function pad(kind: "mirror" | "constant"): (args: KernelArgs) => tf.TensorInfo {
       kind === "constant" ? (attrs.constantValue as number) : 0,
     );
   };
+}
+
+/** For each padded axis, the input offset each output index copies. */
+function mirrorMaps(
+  shape: number[],
+  paddings: Array<[number, number]>,
+  reflect: boolean,
+): Int32Array[] {
+  const strides = contiguousStrides(shape);
+  const shift = reflect ? 1 : 0;
+  return shape.map((n, axis) =>
+    Int32Array.from(
+      { length: n + paddings[axis][0] + paddings[axis][1] },
+      (_, i) => {
+        let j = i - paddings[axis][0];
+        if (j < 0) j = -j - 1 + shift;
+        if (j >= n) j = 2 * n - 1 - j - shift;
+        return j * strides[axis];
+      },
+    )
+  );
+}
+
+/** Kernel name of the reflection-pad gradient (see lib/reflection_pad.ts). */
+export const MIRROR_PAD_GRAD_KERNEL = "CycleGANMirrorPadGrad";
+
+/** dx: each dy value added onto the input pixel it was copied from. */
+function mirrorPadGradKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as CpuBackend;
+  const { dy } = args.inputs as { dy: tf.TensorInfo };
+  const attrs = args.attrs ?? {};
+  const paddings = attrs.paddings as Array<[number, number]>;
+  const shape = dy.shape.map((n, i) => n - paddings[i][0] - paddings[i][1]);
+  const dy4 = as4d(dy.shape)!;
+  const maps = mirrorMaps(shape, paddings, attrs.mode === "reflect");
+  const all = new Int32Array(dy4.reduce((n, d) => n + d, 0));
+  let offset = 4 - maps.length;
+  for (const map of maps) {
+    all.set(map, offset);
+    offset += map.length;
+  }
+  const dx = pool.take(tf.util.sizeFromShape(shape));
+  native!.cg_scatter_add4(
+    Int32Array.from(dy4),
+    values(backend, dy),
+    all,
+    dx,
+    dx.length,
+  );
+  return backend.makeTensorInfo(shape, "float32", dx);
 }
 
 function transpose(args: KernelArgs): tf.TensorInfo {
@@ -870,6 +920,7 @@ function registerKernels(): void {
     const [kernelName, kernelFunc] of [
       [INSTANCE_NORM_KERNEL, instanceNormKernel],
       [INSTANCE_NORM_GRAD_KERNEL, instanceNormGradKernel],
+      [MIRROR_PAD_GRAD_KERNEL, mirrorPadGradKernel],
     ] as const
   ) {
     tf.registerKernel({

@@ -223,3 +223,23 @@ void cg_instance_norm_grad(const float *dy, const float *xhat,
   free(bdy);
   free(bdyh);
 }
+
+/*
+ * The gradient of a gather (cg_gather4) with no negative map entries:
+ * dx[m0[i0] + m1[i1] + m2[i2] + m3[i3]] += dy[i] over dy's shape d. For
+ * reflection padding this folds the border gradients back onto the pixels
+ * they were copied from, in one pass.
+ */
+void cg_scatter_add4(const int *d, const float *dy, const int *maps,
+                     float *dx, int dx_size) {
+  const int *m0 = maps, *m1 = m0 + d[0], *m2 = m1 + d[1], *m3 = m2 + d[2];
+  for (long i = 0; i < dx_size; i++) dx[i] = 0;
+  const float *src = dy;
+  for (long i0 = 0; i0 < d[0]; i0++)
+    for (long i1 = 0; i1 < d[1]; i1++)
+      for (long i2 = 0; i2 < d[2]; i2++) {
+        float *row = dx + (long)m0[i0] + m1[i1] + m2[i2];
+        for (long i = 0; i < d[3]; i++) row[m3[i]] += src[i];
+        src += d[3];
+      }
+}
