@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 
 /** A whole number >= `least`. */
 export function integer(least: number) {
@@ -73,5 +73,22 @@ export async function giveMesaARuntimeDir(): Promise<void> {
     Deno.env.set("XDG_RUNTIME_DIR", folder);
   } catch {
     // Without write access the warning stays; nothing else depends on it.
+  }
+}
+
+/**
+ * Parses `args` with a command built with `exitOverride()`. Returns
+ * undefined to go on, or the exit code: 0 after --help, 2 after a bad flag
+ * (commander has already printed what was wrong).
+ */
+export function parseOrExitCode(
+  command: Command,
+  args: string[],
+): number | undefined {
+  try {
+    command.parse(args, { from: "user" });
+    return undefined;
+  } catch (error) {
+    return (error as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   }
 }

@@ -41,6 +41,7 @@ import {
   imageSize,
   integer,
   nonNegative,
+  parseOrExitCode,
 } from "./args.ts";
 import { RunFolder } from "./run_folder.ts";
 
@@ -284,12 +285,8 @@ function configFrom(
 /** Runs the command; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const command = buildCommand();
-  try {
-    command.parse(args, { from: "user" });
-  } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    return code === undefined ? 2 : code === 0 ? 0 : 2;
-  }
+  const parseExit = parseOrExitCode(command, args);
+  if (parseExit !== undefined) return parseExit;
   const flags = command.opts();
   const log = (line: string) => console.log(line);
 

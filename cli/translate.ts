@@ -26,7 +26,12 @@ import {
 } from "../datasets/nifti.ts";
 import { isImageName, isNiftiName } from "../datasets/folder.ts";
 import { encodeNifti, niftiHeaderBytes } from "../datasets/nifti_write.ts";
-import { backendOption, canWrite, giveMesaARuntimeDir } from "./args.ts";
+import {
+  backendOption,
+  canWrite,
+  giveMesaARuntimeDir,
+  parseOrExitCode,
+} from "./args.ts";
 
 type Direction = "AtoB" | "BtoA";
 
@@ -249,12 +254,8 @@ async function translateVolume(
 /** Runs the command; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const command = buildCommand();
-  try {
-    command.parse(args, { from: "user" });
-  } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    return code === 0 ? 0 : 2;
-  }
+  const parseExit = parseOrExitCode(command, args);
+  if (parseExit !== undefined) return parseExit;
   const flags = command.opts();
   const direction = flags.direction as Direction;
   if (!(await canWrite(flags.output))) {

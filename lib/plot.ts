@@ -132,6 +132,19 @@ export function pngDataUrl(image: PixelImage): string {
   return `data:image/png;base64,${encodeBase64(encodePng(image))}`;
 }
 
+/** An image mark filling a frame whose x and y domains are the image's pixels. */
+function pictureMark(image: PixelImage, width: number, height: number) {
+  return Plot.image([0], {
+    x: image.width / 2,
+    y: image.height / 2,
+    width,
+    height,
+    src: pngDataUrl(image),
+    preserveAspectRatio: "none",
+    imageRendering: "pixelated",
+  });
+}
+
 /**
  * A picture as a Plot figure (an `image` mark filling the frame), for
  * notebooks: one grid of samples, with an optional caption.
@@ -152,15 +165,7 @@ export function imageFigure(
     x: { domain: [0, image.width], axis: null },
     y: { domain: [image.height, 0], axis: null },
     marks: [
-      Plot.image([0], {
-        x: image.width / 2,
-        y: image.height / 2,
-        width,
-        height,
-        src: pngDataUrl(image),
-        preserveAspectRatio: "none",
-        imageRendering: "pixelated",
-      }),
+      pictureMark(image, width, height),
     ],
   });
 }
@@ -188,15 +193,7 @@ export function labelledRows(
     x: { domain: [0, image.width], axis: null },
     y: { domain: [image.height, 0], axis: null },
     marks: [
-      Plot.image([0], {
-        x: image.width / 2,
-        y: image.height / 2,
-        width: image.width * scale,
-        height: image.height * scale,
-        src: pngDataUrl(image),
-        preserveAspectRatio: "none",
-        imageRendering: "pixelated",
-      }),
+      pictureMark(image, image.width * scale, image.height * scale),
       Plot.text(labels, {
         x: 0,
         y: (_: string, i: number) => padding + (i + 0.5) * rowHeight,
@@ -513,15 +510,7 @@ export function patchScoreFigure(
     y: { domain: [image.height, 0], axis: null },
     color: { scheme: "RdBu" },
     marks: [
-      Plot.image([0], {
-        x: image.width / 2,
-        y: image.height / 2,
-        width: image.width * scale,
-        height: image.height * scale,
-        src: pngDataUrl(image),
-        preserveAspectRatio: "none",
-        imageRendering: "pixelated",
-      }),
+      pictureMark(image, image.width * scale, image.height * scale),
       Plot.rect(cells, {
         x1: "x1",
         x2: "x2",
