@@ -173,6 +173,45 @@ async function loadWeightsInto(model: tf.LayersModel, folder: string) {
 
 type Optimizer = CycleGAN["optimizerG"];
 
+/** Writes float arrays back to back as one little-endian float32 file. */
+async function writeFloats(
+  path: string,
+  arrays: ArrayLike<number>[],
+): Promise<void> {
+  const data = new Float32Array(arrays.reduce((sum, a) => sum + a.length, 0));
+  let offset = 0;
+  for (const array of arrays) {
+    data.set(array, offset);
+    offset += array.length;
+  }
+  await Deno.writeFile(path, new Uint8Array(data.buffer));
+}
+
+/**
+ * Reads a file written by {@link writeFloats} and cuts it into one array
+ * per shape; throws when the sizes do not add up to the file's length.
+ */
+async function readFloats(
+  path: string,
+  shapes: number[][],
+  describedBy: string,
+): Promise<Float32Array[]> {
+  const data = new Float32Array((await Deno.readFile(path)).slice().buffer);
+  let offset = 0;
+  const arrays = shapes.map((shape) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const array = data.slice(offset, offset + size);
+    offset += size;
+    return array;
+  });
+  if (offset !== data.length) {
+    throw new Error(
+      `${path} holds ${data.length} values, ${describedBy} describes ${offset}`,
+    );
+  }
+  return arrays;
+}
+
 async function saveOptimizer(optimizer: Optimizer, path: string) {
   const weights = await optimizer.getWeights();
   const entries = await Promise.all(weights.map(async ({ name, tensor }) => ({
@@ -184,19 +223,12 @@ async function saveOptimizer(optimizer: Optimizer, path: string) {
   // The iteration counter is a fresh tensor made for us; the rest belong to
   // the optimizer.
   weights[0].tensor.dispose();
-  const total = entries.reduce((sum, e) => sum + e.values.length, 0);
-  const data = new Float32Array(total);
-  let offset = 0;
-  for (const entry of entries) {
-    data.set(entry.values, offset);
-    offset += entry.values.length;
-  }
   const manifest = entries.map(({ name, shape, dtype }) => ({
     name,
     shape,
     dtype,
   }));
-  await Deno.writeFile(`${path}.bin`, new Uint8Array(data.buffer));
+  await writeFloats(`${path}.bin`, entries.map((entry) => entry.values));
   await Deno.writeTextFile(`${path}.json`, JSON.stringify(manifest));
 }
 
@@ -204,20 +236,15 @@ async function loadOptimizer(optimizer: Optimizer, path: string) {
   const manifest = JSON.parse(await Deno.readTextFile(`${path}.json`)) as Array<
     { name: string; shape: number[]; dtype: "float32" | "int32" }
   >;
-  const bytes = await Deno.readFile(`${path}.bin`);
-  const data = new Float32Array(bytes.slice().buffer);
-  let offset = 0;
-  const weights = manifest.map(({ name, shape, dtype }) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const values = data.subarray(offset, offset + size);
-    offset += size;
-    return { name, tensor: tf.tensor(values, shape, dtype) };
-  });
-  if (offset !== data.length) {
-    throw new Error(
-      `${path}.bin holds ${data.length} values, ${path}.json describes ${offset}`,
-    );
-  }
+  const values = await readFloats(
+    `${path}.bin`,
+    manifest.map((entry) => entry.shape),
+    `${path}.json`,
+  );
+  const weights = manifest.map(({ name, shape, dtype }, i) => ({
+    name,
+    tensor: tf.tensor(values[i], shape, dtype),
+  }));
   await optimizer.setWeights(weights);
   tf.dispose(weights.map((w) => w.tensor));
   restoreBiasCorrection(optimizer);
@@ -255,14 +282,7 @@ function restoreBiasCorrection(optimizer: Optimizer): void {
 async function savePool(pool: CycleGAN["poolA"], path: string) {
   const images = await pool.snapshot();
   const shapes = images.map((image) => image.shape);
-  const total = images.reduce((sum, image) => sum + image.data.length, 0);
-  const data = new Float32Array(total);
-  let offset = 0;
-  for (const image of images) {
-    data.set(image.data, offset);
-    offset += image.data.length;
-  }
-  await Deno.writeFile(`${path}.bin`, new Uint8Array(data.buffer));
+  await writeFloats(`${path}.bin`, images.map((image) => image.data));
   await Deno.writeTextFile(
     `${path}.json`,
     JSON.stringify({ shapes, randomState: pool.random.state }),
@@ -273,16 +293,8 @@ async function loadPool(pool: CycleGAN["poolA"], path: string) {
   const { shapes, randomState } = JSON.parse(
     await Deno.readTextFile(`${path}.json`),
   ) as { shapes: number[][]; randomState: number };
-  const data = new Float32Array(
-    (await Deno.readFile(`${path}.bin`)).slice().buffer,
-  );
-  let offset = 0;
-  pool.restore(shapes.map((shape) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const image = { shape, data: data.slice(offset, offset + size) };
-    offset += size;
-    return image;
-  }));
+  const images = await readFloats(`${path}.bin`, shapes, `${path}.json`);
+  pool.restore(shapes.map((shape, i) => ({ shape, data: images[i] })));
   pool.random.state = randomState;
 }
 
