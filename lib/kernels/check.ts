@@ -7,6 +7,8 @@
  * @module
  */
 import { tf } from "../tf.ts";
+import { createGenerator } from "../generator.ts";
+import { createDiscriminator } from "../discriminator.ts";
 
 /** One convolution layer to check. */
 export interface ConvCase {
@@ -142,4 +144,41 @@ export function relativeError(
     scale = Math.max(scale, Math.abs(expected[i]));
   }
   return scale === 0 ? diff : diff / scale;
+}
+
+/**
+ * A whole small network's gradient on the current backend: a 1 -> 3
+ * channel generator (4 filters, 1 residual block) into a PatchGAN, the
+ * mean squared patch score of two fixed 32 px images, and its gradient
+ * with respect to every weight. Returns the loss and each gradient by
+ * name; no tensor is left behind. Seeded, so two backends can be compared.
+ */
+export async function smallModelGradients(): Promise<
+  Map<string, Float32Array>
+> {
+  const generator = createGenerator({
+    inputChannels: 1,
+    outputChannels: 3,
+    filters: 4,
+    residualBlocks: 1,
+    seed: 3,
+  });
+  const discriminator = createDiscriminator({ inputChannels: 3, filters: 4 });
+  const image = new Float32Array(2 * 32 * 32).map((_, i) => Math.sin(i * 0.37));
+  const x = tf.tensor4d(image, [2, 32, 32, 1]);
+  const { value, grads } = tf.variableGrads(() =>
+    tf.mean(
+      tf.square(discriminator.apply(generator.apply(x)) as tf.Tensor),
+    ) as tf.Scalar
+  );
+  // Layer names get a fresh suffix per model built; key by position.
+  const out = new Map<string, Float32Array>();
+  out.set("loss", await value.data() as Float32Array);
+  for (const [i, g] of Object.values(grads).entries()) {
+    out.set(`gradient ${i}`, await g.data() as Float32Array);
+  }
+  tf.dispose([x, value, ...Object.values(grads)]);
+  generator.dispose();
+  discriminator.dispose();
+  return out;
 }
