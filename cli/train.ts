@@ -15,7 +15,7 @@ import {
   selectBackend,
 } from "../lib/backend.ts";
 import { type CycleGANConfig, makeConfig } from "../lib/config.ts";
-import { CycleGAN } from "../lib/train_step.ts";
+import { CycleGAN, type StepLosses } from "../lib/train_step.ts";
 import {
   loadCheckpoint,
   saveCheckpoint,
@@ -203,7 +203,7 @@ function buildCommand(): Command {
     .exitOverride();
 }
 
-function formatLosses(l: Record<string, number>): string {
+function formatLosses(l: StepLosses): string {
   const f = (x: number) => x.toFixed(3);
   return `G ${f(l.lossG)} | D_A ${f(l.lossDA)} D_B ${f(l.lossDB)} | cyc ${
     f(l.cycleA + l.cycleB)
@@ -516,7 +516,7 @@ export async function main(args: string[]): Promise<number> {
         bar?.update(event.step, {
           epoch: event.epoch + 1,
           losses: formatLosses(
-            event.losses as unknown as Record<string, number>,
+            event.losses,
           ),
           sps,
         });
@@ -526,7 +526,7 @@ export async function main(args: string[]): Promise<number> {
             `epoch ${
               event.epoch + 1
             }/${totalEpochs} step ${event.step}/${planned} | ${
-              formatLosses(event.losses as unknown as Record<string, number>)
+              formatLosses(event.losses)
             } | ${sps} s/step | ETA ${eta}s`,
           );
         }
@@ -556,7 +556,7 @@ export async function main(args: string[]): Promise<number> {
           } s | ` +
             `${
               formatLosses(
-                event.meanLosses as unknown as Record<string, number>,
+                event.meanLosses,
               )
             }` + (quality ? ` | ${quality}` : ""),
         );
